@@ -1,0 +1,35 @@
+/**
+ * The one error type of auditreplay. `code` is stable and machine-readable; `cause`
+ * keeps the underlying error; `sqlState` carries the target's SQLSTATE when there is one.
+ */
+export class AuditReplayError extends Error {
+  readonly code: ErrorCode;
+  readonly sqlState: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; sqlState?: string } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AuditReplayError';
+    this.code = code;
+    this.sqlState = options.sqlState;
+  }
+}
+
+export type ErrorCode =
+  | 'usage'
+  | 'bad-time'
+  | 'source-not-found'
+  | 'source-unsupported'
+  | 'format-unknown'
+  | 'too-many-rejects'
+  | 'sink-failed'
+  | 'aborted'
+  | 'internal';
+
+/** Exit codes of the CLI; the README documents them in one table. */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  tooManyRejects: 3,
+  interrupted: 130,
+} as const;
