@@ -1,0 +1,170 @@
+import type { Command } from 'commander';
+import { EVENT_KINDS, type AuditEvent, type EventKind, type Reject } from '../core/audit-event.js';
+import { AuditReplayError } from '../core/errors.js';
+import { parseDuration, parseTime } from '../core/time.js';
+import { extract, type ExtractStats } from '../extract/extract-pipeline.js';
+import { RejectLog } from '../ingest/reject-log.js';
+import { openSink } from '../sinks/sink-registry.js';
+import type { Sink } from '../sinks/sink.js';
+import { Progress, type ProgressMode } from './progress.js';
+
+export interface ExtractFlags {
+  source: string;
+  from: string;
+  to: string;
+  kind?: string;
+  user?: string;
+  database?: string;
+  okOnly?: boolean;
+  format: string;
+  layout: string;
+  lookback: string;
+  readConcurrency: string;
+  reorderWindow: string;
+  out: string;
+  rejects?: string;
+  maxRejects?: string;
+  progress: ProgressMode;
+}
+
+const EXAMPLES = `
+Examples:
+  # DDL and DCL of one day, sniffing each object's format
+  $ auditreplay extract --source samples/logs --from 2026-11-18 --to 2026-11-19 --kind ddl,dcl
+
+  # the last 24 hours of an Okera log folder, rejects kept for inspection
+  $ auditreplay extract --source /var/log/okera --from 24h --format okera --out events.jsonl.gz --rejects rejects.jsonl
+
+  # a folder laid out as logs/2026-11-20/..., successful statements of one user
+  $ auditreplay extract --source ./audit --layout 'logs/{yyyy}-{MM}-{dd}' --from 2026-11-20 --to 2026-11-21 --user etl --ok-only
+`;
+
+/** Registers `auditreplay extract` on the program. */
+export function registerExtract(program: Command, run: (action: (signal: AbortSignal) => Promise<number>) => Promise<void>): void {
+  program
+    .command('extract')
+    .description('Read a time window of audit logs and write one AuditEvent per statement (JSON lines).')
+    .requiredOption('--source <url>', 'folder or file of audit logs (path or file:// URL)')
+    .requiredOption('--from <time>', 'window start, inclusive: ISO 8601, a date, or relative (24h, 7d)')
+    .option('--to <time>', 'window end, exclusive', 'now')
+    .option('--kind <kinds>', `keep only these kinds, comma-separated (${EVENT_KINDS.join(', ')})`)
+    .option('--user <users>', 'keep only statements of these users, comma-separated')
+    .option('--database <dbs>', 'keep only statements run in these databases, comma-separated')
+    .option('--ok-only', 'keep only statements that succeeded on the primary')
+    .option('--format <name>', 'log format: auto (sniffed per object), okera, pg-json', 'auto')
+    .option('--layout <layout>', "date layout of the folders: auto, hive, path, flat, or a template like '{yyyy}/{MM}/{dd}'", 'auto')
+    .option('--lookback <duration>', 'read partitions this much before the window: files hold records from before their date', '1h')
+    .option('--read-concurrency <n>', 'objects opened ahead of need', '8')
+    .option('--reorder-window <n>', 'records per object that may arrive out of order and still be placed', '10000')
+    .option('--out <sink>', "where events go: '-' (stdout), FILE.jsonl or FILE.jsonl.gz", '-')
+    .option('--rejects <sink>', 'where bad input goes, one JSON line per reject with object and line')
+    .option('--max-rejects <n>', 'fail (exit 3) once more than this many records are rejected')
+    .option('--progress <mode>', 'progress on stderr: auto, tty, json, none', 'auto')
+    .addHelpText('after', EXAMPLES)
+    .action((flags: ExtractFlags) => run((signal) => runExtract(flags, signal)));
+}
+
+/** Runs extract with parsed flags; returns the exit code. */
+export async function runExtract(flags: ExtractFlags, signal?: AbortSignal): Promise<number> {
+  const now = Date.now();
+  const window = { from: parseTime(flags.from, now), to: parseTime(flags.to, now) };
+  if (!(window.from < window.to)) {
+    throw new AuditReplayError('usage', `--from (${flags.from}) must be before --to (${flags.to})`);
+  }
+  const kinds = list(flags.kind);
+  for (const k of kinds ?? []) {
+    if (!EVENT_KINDS.includes(k as EventKind)) throw new AuditReplayError('usage', `unknown --kind '${k}'; known: ${EVENT_KINDS.join(', ')}`);
+  }
+
+  const out = await openSink<AuditEvent>(flags.out);
+  const sinks: Sink<unknown>[] = [out];
+  try {
+    const rejectSink = flags.rejects ? await openSink<Reject>(flags.rejects) : null;
+    if (rejectSink) sinks.push(rejectSink);
+    const rejects = new RejectLog(rejectSink, flags.maxRejects === undefined ? Infinity : positiveInt(flags.maxRejects, '--max-rejects', 0), (m) =>
+      process.stderr.write(m + '\n'),
+    );
+    const { events, stats } = extract({
+      source: flags.source,
+      window,
+      format: flags.format,
+      layout: flags.layout,
+      lookbackMs: parseDuration(flags.lookback),
+      readConcurrency: positiveInt(flags.readConcurrency, '--read-concurrency'),
+      reorderWindow: positiveInt(flags.reorderWindow, '--reorder-window'),
+      filter: {
+        ...(kinds ? { kinds: kinds as EventKind[] } : {}),
+        ...(flags.user ? { users: list(flags.user)! } : {}),
+        ...(flags.database ? { databases: list(flags.database)! } : {}),
+        okOnly: flags.okOnly === true,
+      },
+      rejects,
+      ...(signal ? { signal } : {}),
+    });
+    const progress = new Progress(stats, flags.progress);
+    const started = Date.now();
+    progress.start();
+    try {
+      for await (const batch of events) await out.write(batch);
+    } finally {
+      progress.stop();
+    }
+    await rejects.flush();
+    for (const s of sinks) await s.commit();
+    writeSummary(stats, rejects, Date.now() - started, progress.isTty);
+    return 0;
+  } catch (err) {
+    await Promise.allSettled(sinks.map((s) => s.abort()));
+    throw err;
+  }
+}
+
+function writeSummary(stats: ExtractStats, rejects: RejectLog, elapsedMs: number, human: boolean): void {
+  const s = stats.ingest;
+  const summary = {
+    type: 'summary',
+    command: 'extract',
+    objects: s.objectsDone,
+    objectsListed: s.objectsListed,
+    objectsSkipped: s.objectsSkipped,
+    listCalls: s.listCalls,
+    prunedPrefixes: s.prunedPrefixes,
+    bytesRead: s.bytesRead,
+    bytesDecoded: s.bytesDecoded,
+    lines: s.lines,
+    records: s.records,
+    outsideWindow: s.outsideWindow,
+    duplicates: stats.duplicates,
+    late: stats.late,
+    events: stats.classify.events,
+    selected: stats.classify.selected,
+    filteredOut: stats.classify.filteredOut,
+    rejected: rejects.total,
+    rejectedByReason: rejects.byReason,
+    skippedByReason: s.skipped,
+    elapsedMs,
+    recordsPerSec: elapsedMs > 0 ? Math.round((s.records * 1000) / elapsedMs) : null,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
+  if (human) {
+    const reasons = Object.entries(rejects.byReason).map(([k, v]) => `${k} ${v}`).join(', ');
+    process.stderr.write(
+      `extract: ${summary.objects} objects, ${summary.records} records read, ${summary.selected} events selected ` +
+        `(${summary.filteredOut} filtered out, ${summary.outsideWindow} outside the window, ${summary.duplicates} duplicates folded), ` +
+        `${summary.rejected} rejected${reasons ? ` (${reasons})` : ''} in ${(elapsedMs / 1000).toFixed(1)} s\n`,
+    );
+  }
+  process.stderr.write(JSON.stringify(summary) + '\n');
+}
+
+function list(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = value.split(',').map((x) => x.trim()).filter(Boolean);
+  return items.length ? items : undefined;
+}
+
+function positiveInt(value: string, flag: string, min = 1): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new AuditReplayError('usage', `${flag} takes a whole number >= ${min}, not '${value}'`);
+  return n;
+}

@@ -1,0 +1,59 @@
+import { Command, CommanderError } from 'commander';
+import { AuditReplayError, EXIT } from '../core/errors.js';
+import { registerExtract } from './extract-command.js';
+
+/** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = new Command('auditreplay')
+    .description('Replays data-platform audit logs: extract statements, sync DDL/DCL to a secondary, replay and compare.')
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage and examples)');
+
+  // SIGINT/SIGTERM stop the pipeline at the next batch; sinks then discard their partial output.
+  const controller = new AbortController();
+  const stop = (): void => controller.abort(new AuditReplayError('aborted', 'interrupted; outputs discarded'));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const run = async (action: (signal: AbortSignal) => Promise<number>): Promise<void> => {
+    code = await action(controller.signal);
+  };
+  registerExtract(program, run);
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (controller.signal.aborted) return reportError(controller.signal.reason);
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    return reportError(err);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  return code;
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof AuditReplayError) {
+    process.stderr.write(`auditreplay: ${err.message}\n`);
+    switch (err.code) {
+      case 'usage':
+      case 'bad-time':
+        return EXIT.usage;
+      case 'too-many-rejects':
+        return EXIT.tooManyRejects;
+      case 'aborted':
+        return EXIT.interrupted;
+      default:
+        return EXIT.failure;
+    }
+  }
+  if ((err as Error)?.name === 'AbortError') {
+    process.stderr.write('auditreplay: interrupted; outputs discarded\n');
+    return EXIT.interrupted;
+  }
+  process.stderr.write(`auditreplay: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+  return EXIT.failure;
+}

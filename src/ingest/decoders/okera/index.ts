@@ -1,0 +1,1 @@
+export { okeraDecoder as decoder } from './okera-decoder.js';

@@ -1,0 +1,1 @@
+export { pgJsonDecoder as decoder } from './pg-json-decoder.js';

@@ -1,0 +1,37 @@
+/** Counters of the ingest stage; the summary and progress lines read them. */
+export interface IngestStats {
+  listCalls: number;
+  objectsListed: number;
+  objectsOpened: number;
+  objectsDone: number;
+  objectsSkipped: number;
+  prunedPrefixes: number;
+  /** Bytes read from storage (compressed where the object is). */
+  bytesRead: number;
+  /** Bytes after decompression. */
+  bytesDecoded: number;
+  lines: number;
+  /** Records decoded into statements. */
+  records: number;
+  /** Records outside [from, to). */
+  outsideWindow: number;
+  /** Records that are not statements (connection messages, protocol steps), by reason. */
+  skipped: Record<string, number>;
+}
+
+export function newIngestStats(): IngestStats {
+  return {
+    listCalls: 0,
+    objectsListed: 0,
+    objectsOpened: 0,
+    objectsDone: 0,
+    objectsSkipped: 0,
+    prunedPrefixes: 0,
+    bytesRead: 0,
+    bytesDecoded: 0,
+    lines: 0,
+    records: 0,
+    outsideWindow: 0,
+    skipped: {},
+  };
+}

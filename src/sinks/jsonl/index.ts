@@ -1,0 +1,7 @@
+import type { SinkFactory } from '../sink.js';
+import { JsonlSink } from './jsonl-sink.js';
+
+export const jsonlSinkFactory: SinkFactory = {
+  accepts: (url) => url === '-' || /\.jsonl?(\.gz)?$/i.test(url),
+  create: async (url) => new JsonlSink(url),
+};

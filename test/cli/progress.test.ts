@@ -1,0 +1,51 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { Progress } from '../../src/cli/progress.js';
+import type { ExtractStats } from '../../src/extract/extract-pipeline.js';
+import { newIngestStats } from '../../src/ingest/ingest-stats.js';
+
+function capture(isTTY: boolean): { stream: NodeJS.WriteStream; text: () => string } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      text += chunk.toString();
+      done();
+    },
+  }) as unknown as NodeJS.WriteStream;
+  stream.isTTY = isTTY;
+  return { stream, text: () => text };
+}
+
+const stats = (): ExtractStats => ({ ingest: { ...newIngestStats(), records: 1234, objectsDone: 2, objectsListed: 5 }, classify: { events: 0, selected: 7, filteredOut: 0 }, duplicates: 0, late: 0 });
+
+describe('progress on stderr', () => {
+  it('writes periodic JSON lines when the stream is not a terminal', async () => {
+    const out = capture(false);
+    const p = new Progress(stats(), 'auto', 10, out.stream);
+    p.start();
+    await new Promise((r) => setTimeout(r, 60));
+    p.stop();
+    const lines = out.text().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    expect(lines[0]).toMatchObject({ type: 'progress', objects: 2, objectsListed: 5, records: 1234, selected: 7 });
+  });
+
+  it('redraws one live line on a terminal', async () => {
+    const out = capture(true);
+    const p = new Progress(stats(), 'auto', 10, out.stream);
+    p.start();
+    await new Promise((r) => setTimeout(r, 300));
+    p.stop();
+    expect(out.text()).toContain('\r\u001b[2Kobjects 2/5  records 1234');
+    expect(out.text()).not.toMatch(/\n/);
+  });
+
+  it('stays silent with none', async () => {
+    const out = capture(false);
+    const p = new Progress(stats(), 'none', 10, out.stream);
+    p.start();
+    await new Promise((r) => setTimeout(r, 30));
+    p.stop();
+    expect(out.text()).toBe('');
+  });
+});
