@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { EVENT_KINDS, type AuditEvent, type EventKind, type Reject } from '../core/audit-event.js';
+import { auditEventToJson } from '../core/audit-event-json.js';
 import { AuditReplayError } from '../core/errors.js';
 import { parseDuration, parseTime } from '../core/time.js';
 import { extract, type ExtractStats } from '../extract/extract-pipeline.js';
@@ -21,6 +22,7 @@ export interface ExtractFlags {
   lookback: string;
   readConcurrency: string;
   reorderWindow: string;
+  reorderMax: string;
   out: string;
   rejects?: string;
   maxRejects?: string;
@@ -55,7 +57,8 @@ export function registerExtract(program: Command, run: (action: (signal: AbortSi
     .option('--layout <layout>', "date layout of the folders: auto, hive, path, flat, or a template like '{yyyy}/{MM}/{dd}'", 'auto')
     .option('--lookback <duration>', 'read partitions this much before the window: files hold records from before their date', '1h')
     .option('--read-concurrency <n>', 'objects opened ahead of need', '8')
-    .option('--reorder-window <n>', 'records per object that may arrive out of order and still be placed', '10000')
+    .option('--reorder-window <duration>', 'how late a record may arrive in its object and still be placed (longest statement)', '1h')
+    .option('--reorder-max <n>', 'records held per object for reordering at most, bounding memory on bursts', '100000')
     .option('--out <sink>', "where events go: '-' (stdout), FILE.jsonl or FILE.jsonl.gz", '-')
     .option('--rejects <sink>', 'where bad input goes, one JSON line per reject with object and line')
     .option('--max-rejects <n>', 'fail (exit 3) once more than this many records are rejected')
@@ -76,7 +79,7 @@ export async function runExtract(flags: ExtractFlags, signal?: AbortSignal): Pro
     if (!EVENT_KINDS.includes(k as EventKind)) throw new AuditReplayError('usage', `unknown --kind '${k}'; known: ${EVENT_KINDS.join(', ')}`);
   }
 
-  const out = await openSink<AuditEvent>(flags.out);
+  const out = await openSink<AuditEvent>(flags.out, { toJson: auditEventToJson });
   const sinks: Sink<unknown>[] = [out];
   try {
     const rejectSink = flags.rejects ? await openSink<Reject>(flags.rejects) : null;
@@ -91,7 +94,7 @@ export async function runExtract(flags: ExtractFlags, signal?: AbortSignal): Pro
       layout: flags.layout,
       lookbackMs: parseDuration(flags.lookback),
       readConcurrency: positiveInt(flags.readConcurrency, '--read-concurrency'),
-      reorderWindow: positiveInt(flags.reorderWindow, '--reorder-window'),
+      reorderWindow: { spanMs: parseDuration(flags.reorderWindow), maxRecords: positiveInt(flags.reorderMax, '--reorder-max') },
       filter: {
         ...(kinds ? { kinds: kinds as EventKind[] } : {}),
         ...(flags.user ? { users: list(flags.user)! } : {}),

@@ -8,6 +8,15 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('auditreplay')
     .description('Replays data-platform audit logs: extract statements, sync DDL/DCL to a secondary, replay and compare.')
     .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ auditreplay extract --source samples/logs --from 2026-11-17 --to 2026-11-21 --out events.jsonl
+  $ auditreplay extract --source /data/audit --from 24h --kind ddl,dcl --rejects rejects.jsonl
+
+Exit codes: 0 ok, 1 failure, 2 usage, 3 too many rejects, 130 interrupted.`,
+    )
     .showHelpAfterError('(add --help for usage and examples)');
 
   // SIGINT/SIGTERM stop the pipeline at the next batch; sinks then discard their partial output.

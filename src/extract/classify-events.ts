@@ -34,7 +34,7 @@ export async function* classifyEvents(
   const idOf = (fp: string): string => {
     let id = idCache.get(fp);
     if (id === undefined) {
-      if (idCache.size >= 100_000) idCache.clear();
+      if (idCache.size >= 10_000) idCache.clear();
       id = fingerprintId(fp);
       idCache.set(fp, id);
     }

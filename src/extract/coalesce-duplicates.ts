@@ -5,7 +5,7 @@ import type { BaseEvent } from '../core/audit-event.js';
  * and again at its end with the same id and start time, and the (ts, id) order puts
  * such records next to each other; the later record's end time and status fill in
  * what the earlier one lacks. An id seen again further away (a log shipped twice) is
- * dropped and counted; the recent ids kept for that are bounded by `recentIds`.
+ * dropped and counted; the ids remembered for that are bounded by 2 × `recentIds`.
  */
 export async function* coalesceDuplicates(
   input: AsyncIterable<BaseEvent[]>,
@@ -13,7 +13,10 @@ export async function* coalesceDuplicates(
   recentIds = 65_536,
 ): AsyncGenerator<BaseEvent[]> {
   let prev: BaseEvent | null = null;
-  const recent = new Set<string>();
+  // Two generations of ids instead of one Set trimmed from the front: deleting a Set's
+  // oldest entry makes V8 rescan its deleted slots, which turned this loop quadratic.
+  let current = new Set<string>();
+  let previous = new Set<string>();
   for await (const batch of input) {
     const out: BaseEvent[] = [];
     for (const e of batch) {
@@ -22,14 +25,17 @@ export async function* coalesceDuplicates(
         prev = fold(prev, e);
         continue;
       }
-      if (recent.has(e.id)) {
+      if (current.has(e.id) || previous.has(e.id)) {
         onDuplicate(e);
         continue;
       }
       if (prev !== null) out.push(prev);
       prev = e;
-      recent.add(e.id);
-      if (recent.size > recentIds) recent.delete(recent.values().next().value!);
+      current.add(e.id);
+      if (current.size >= recentIds) {
+        previous = current;
+        current = new Set();
+      }
     }
     if (out.length > 0) yield out;
   }

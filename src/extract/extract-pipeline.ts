@@ -10,7 +10,7 @@ import { openSource } from '../ingest/source-registry.js';
 import type { Source } from '../ingest/source.js';
 import { classifyEvents, type ClassifyStats, type EventFilter } from './classify-events.js';
 import { coalesceDuplicates } from './coalesce-duplicates.js';
-import { mergeObjects, reorderWithin } from './order-events.js';
+import { mergeObjects, reorderWithin, type ReorderWindow } from './order-events.js';
 
 export interface ExtractOptions {
   /** Path or `file://` URL (and, later, bucket URLs), or a Source already made (tests wrap one to watch it). */
@@ -24,8 +24,8 @@ export interface ExtractOptions {
   lookbackMs?: number;
   /** Objects opened ahead of need (default 8). */
   readConcurrency?: number;
-  /** Records per object that may arrive out of order and still be placed (default 10,000). */
-  reorderWindow?: number;
+  /** How late (in log time, default 1 h) and how many records (default 100,000) may arrive out of order per object. */
+  reorderWindow?: Partial<ReorderWindow>;
   filter?: EventFilter;
   rejects: RejectLog;
   signal?: AbortSignal;
@@ -56,14 +56,14 @@ export function extract(options: ExtractOptions): { events: AsyncIterable<AuditE
   const { rejects, window, signal } = options;
   const decoder = decoderForFormat(options.format);
   const layout = layoutFromOption(options.layout);
-  const reorderWindow = options.reorderWindow ?? 10_000;
+  const reorderWindow: ReorderWindow = { spanMs: 3_600_000, maxRecords: 100_000, ...options.reorderWindow };
 
   const onLate = (e: BaseEvent, after: BaseEvent): void => {
     stats.late++;
     rejects.add(
       {
         reason: 'late-record',
-        message: `record at ${formatTime(e.ts)} arrived after records up to ${formatTime(after.ts)} were passed on; not reordered (raise --reorder-window or --lookback)`,
+        message: `record at ${formatTime(e.ts)} arrived after records up to ${formatTime(after.ts)} were passed on; not reordered (raise --reorder-window)`,
         object: e.source.object,
         line: e.source.line,
         format: e.source.format,

@@ -11,34 +11,50 @@ export function compareEvents(a: BaseEvent, b: BaseEvent): number {
 /** Called for a record that arrives after later records were already passed on. */
 export type LateHandler = (event: BaseEvent, after: BaseEvent) => void;
 
+/** How far out of order a record may arrive and still be placed. */
+export interface ReorderWindow {
+  /** In log time: a record is held until records this much later have been read (default 1 h). */
+  spanMs: number;
+  /** In records, so memory stays bounded on a burst: past it the oldest are passed on early (default 100,000). */
+  maxRecords: number;
+}
+
+const less = (a: BaseEvent, b: BaseEvent): boolean => compareEvents(a, b) < 0;
+
 /**
- * Sorts a nearly ordered stream with a buffer of at most 2 × `windowSize` records.
- * Logs are written when statements end, so start times arrive slightly out of order;
- * a record displaced by more than the window cannot be placed and goes to `onLate`.
+ * Sorts a nearly ordered stream. Logs are written when statements end, so start times
+ * arrive late by up to the longest statement's duration; a record is held until the
+ * stream has reached `spanMs` past it. A record later than that cannot be placed and
+ * goes to `onLate`, never silently out of order.
  */
 export async function* reorderWithin(
   input: AsyncIterable<BaseEvent[]>,
-  windowSize: number,
+  window: ReorderWindow,
   onLate: LateHandler,
 ): AsyncGenerator<BaseEvent[]> {
-  let buffer: BaseEvent[] = [];
+  const heap = new MinHeap<BaseEvent>(less);
   let last: BaseEvent | null = null;
+  let newest = -Infinity;
   for await (const batch of input) {
+    const out: BaseEvent[] = [];
     for (const e of batch) {
-      if (last !== null && compareEvents(e, last) < 0) onLate(e, last);
-      else buffer.push(e);
+      if (last !== null && compareEvents(e, last) < 0) {
+        onLate(e, last);
+        continue;
+      }
+      heap.push(e);
+      if (e.ts > newest) newest = e.ts;
+      const watermark = newest - window.spanMs;
+      for (let top = heap.peek(); top !== undefined && (top.ts <= watermark || heap.size > window.maxRecords); top = heap.peek()) {
+        out.push(heap.pop()!);
+        last = top;
+      }
     }
-    if (buffer.length >= 2 * windowSize) {
-      // V8's TimSort is near-linear on the long sorted runs these buffers hold.
-      buffer.sort(compareEvents);
-      const keep = buffer.length - windowSize;
-      const out = buffer.slice(0, keep);
-      buffer = buffer.slice(keep);
-      last = out[out.length - 1]!;
-      yield out;
-    }
+    if (out.length > 0) yield out;
   }
-  if (buffer.length > 0) yield buffer.sort(compareEvents);
+  const rest: BaseEvent[] = [];
+  while (heap.size > 0) rest.push(heap.pop()!);
+  if (rest.length > 0) yield rest;
 }
 
 export interface MergeOptions {

@@ -16,5 +16,10 @@ export interface Sink<T> {
 export interface SinkFactory {
   /** True when this factory handles the URL (by scheme or extension). */
   accepts(url: string): boolean;
-  create<T>(url: string): Promise<Sink<T>>;
+  create<T>(url: string, options: SinkOptions<T>): Promise<Sink<T>>;
+}
+
+export interface SinkOptions<T> {
+  /** A faster text form for row formats; JSON.stringify when absent. */
+  toJson?: (record: T) => string;
 }

@@ -32,20 +32,35 @@ function ref(key: string, minTs = -Infinity): ObjectRef {
 }
 
 describe('reorderWithin', () => {
-  it('sorts records displaced by less than the window', async () => {
+  it('places records that arrive late by less than the window, in log time', async () => {
     const late: BaseEvent[] = [];
     const input = [5, 3, 4, 1, 2, 9, 7, 8, 6].map((t) => ev(`e${t}`, t));
-    const out = await collect(reorderWithin(batches(input.slice(0, 4), input.slice(4)), 5, (e) => late.push(e)));
+    const out = await collect(reorderWithin(batches(input.slice(0, 4), input.slice(4)), { spanMs: 5, maxRecords: 100 }, (e) => late.push(e)));
     expect(out.map((e) => e.ts)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(late).toEqual([]);
+  });
+
+  it('holds a record only until the stream is the window past it', async () => {
+    const seen: number[][] = [];
+    const input = batches([ev('a', 0)], [ev('b', 50)], [ev('c', 101)], [ev('d', 300)]);
+    for await (const b of reorderWithin(input, { spanMs: 100, maxRecords: 100 }, () => {})) seen.push(b.map((e) => e.ts));
+    expect(seen).toEqual([[0], [50, 101], [300]]);
   });
 
   it('reports a record later than the window instead of reordering it silently', async () => {
     const late: BaseEvent[] = [];
     const input = [10, 11, 12, 13, 14, 15, 1].map((t) => ev(`e${t}`, t));
-    const out = await collect(reorderWithin(batches(input.slice(0, 6), input.slice(6)), 2, (e) => late.push(e)));
+    const out = await collect(reorderWithin(batches(input.slice(0, 6), input.slice(6)), { spanMs: 2, maxRecords: 100 }, (e) => late.push(e)));
     expect(late.map((e) => e.ts)).toEqual([1]);
     expect(out.map((e) => e.ts)).toEqual([10, 11, 12, 13, 14, 15]);
+  });
+
+  it('passes the oldest on early when more records than the cap are held, bounding memory', async () => {
+    const late: BaseEvent[] = [];
+    const input = [1, 2, 3, 4, 0].map((t) => ev(`e${t}`, t));
+    const out = await collect(reorderWithin(batches(input), { spanMs: 1_000, maxRecords: 3 }, (e) => late.push(e)));
+    expect(out.map((e) => e.ts)).toEqual([1, 2, 3, 4]);
+    expect(late.map((e) => e.ts)).toEqual([0]);
   });
 
   it('breaks ties on equal times by id', () => {

@@ -3,5 +3,5 @@ import { JsonlSink } from './jsonl-sink.js';
 
 export const jsonlSinkFactory: SinkFactory = {
   accepts: (url) => url === '-' || /\.jsonl?(\.gz)?$/i.test(url),
-  create: async (url) => new JsonlSink(url),
+  create: async (url, options) => new JsonlSink(url, options.toJson),
 };

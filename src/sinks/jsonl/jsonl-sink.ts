@@ -18,9 +18,12 @@ export class JsonlSink<T> implements Sink<T> {
   private readonly file: Writable | null;
   private readonly tmpPath: string | null;
   private done = false;
+  private readonly toJson: (record: T) => string;
 
-  constructor(path: string) {
+  /** @param toJson how a record becomes one line (default JSON.stringify) */
+  constructor(path: string, toJson: (record: T) => string = JSON.stringify) {
     this.url = path;
+    this.toJson = toJson;
     if (path === '-') {
       this.out = process.stdout;
       this.file = null;
@@ -41,7 +44,7 @@ export class JsonlSink<T> implements Sink<T> {
   async write(batch: readonly T[]): Promise<void> {
     if (batch.length === 0) return;
     let text = '';
-    for (const record of batch) text += JSON.stringify(record) + '\n';
+    for (const record of batch) text += this.toJson(record) + '\n';
     if (!this.out.write(text)) await waitDrain(this.out);
   }
 

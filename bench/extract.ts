@@ -1,0 +1,381 @@
+/**
+ * Extract benchmark: end-to-end `auditreplay extract` over gzip Okera partitions, against
+ * the floor of merely decompressing the same files (`gzip -dc FILES | wc -l`).
+ *
+ *   npx tsx bench/extract.ts [--events 2000000] [--seed 42] [--repeat 1] [--cli bin/auditreplay.js]
+ *
+ * Data sets (N and N/10 events) are generated once with samples/make-samples.ts and cached
+ * under bench/data/ (git-ignored), keyed by seed and count. Everything runs pinned to CPU 0
+ * when `taskset` exists. The bench reports PASS/MISS per target; a miss does not fail the
+ * process, only a broken run does (exit 1).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { generateAuditLogs } from '../samples/make-samples.js';
+import { fnv1a } from '../samples/gen/prng.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const EVENTS_PER_DAY = 500_000;
+const FILES_PER_DAY = 4;
+
+const TARGET_EVENTS_PER_SEC = 400_000;
+const TARGET_FLOOR_RATIO = 2;
+const TARGET_RSS_BYTES = 200 * 1024 * 1024;
+/** "Flat" peak RSS: N may use at most this much more than N/10. */
+const TARGET_RSS_GROWTH = 1.25;
+
+interface Args {
+  events: number;
+  seed: number;
+  repeat: number;
+  cli: string;
+}
+
+interface DataSet {
+  dir: string;
+  /** Requests generated; `parts` counts each statement of a multi-statement string. */
+  events: number;
+  parts: number;
+  records: number;
+  from: string;
+  to: string;
+  files: string[];
+  bytes: number;
+  rawBytes: number;
+}
+
+interface Summary {
+  type?: string;
+  objects?: number;
+  records?: number;
+  events?: number;
+  selected?: number;
+  rejected?: number;
+  bytesRead?: number;
+  bytesDecoded?: number;
+  elapsedMs?: number;
+  peakRssBytes?: number;
+  [key: string]: unknown;
+}
+
+interface CliRun {
+  wallMs: number;
+  exitCode: number | null;
+  summary: Summary | null;
+  polledHwmBytes: number | null;
+  stderrTail: string;
+  outBytes: number | null;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { events: 2_000_000, seed: 42, repeat: 1, cli: join(ROOT, 'bin', 'auditreplay.js') };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = argv[i + 1];
+    const num = (): number => {
+      const n = Number(value);
+      if (value === undefined || !Number.isInteger(n) || n < 1) throw new Error(`${flag} takes a positive whole number`);
+      i++;
+      return n;
+    };
+    if (flag === '--events') args.events = num();
+    else if (flag === '--seed') args.seed = num();
+    else if (flag === '--repeat') args.repeat = num();
+    else if (flag === '--cli' && value !== undefined) {
+      args.cli = resolve(value);
+      i++;
+    } else if (flag === '--help' || flag === '-h') {
+      console.log('usage: npx tsx bench/extract.ts [--events N] [--seed S] [--repeat K] [--cli PATH]');
+      process.exit(0);
+    } else throw new Error(`unknown argument: ${flag}`);
+  }
+  return args;
+}
+
+/** Fingerprint of the generator's source, so cached data is rebuilt when it changes. */
+function generatorFingerprint(): string {
+  const files = [join(ROOT, 'samples', 'make-samples.ts'), ...listTs(join(ROOT, 'samples', 'gen'))];
+  return fnv1a(files.map((f) => readFileSync(f, 'utf8')).join('\0')).toString(16);
+}
+
+function listTs(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+/** Generates (or reuses) N Okera events as gzip JSONL, one day per ~500k events. */
+async function dataSet(events: number, seed: number): Promise<DataSet> {
+  const dir = join(ROOT, 'bench', 'data', `okera-s${seed}-n${events}`);
+  const marker = join(dir, '.complete.json');
+  const fingerprint = generatorFingerprint();
+  if (existsSync(marker)) {
+    const cached = JSON.parse(readFileSync(marker, 'utf8')) as DataSet & { fingerprint: string };
+    if (cached.fingerprint === fingerprint && cached.parts !== undefined && cached.files.every((f) => existsSync(join(dir, f)))) {
+      console.log(`data:  reusing ${relative(ROOT, dir)} (${fmtInt(events)} events)`);
+      return { ...cached, dir };
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const days = Math.max(1, Math.ceil(events / EVENTS_PER_DAY));
+  process.stdout.write(`data:  generating ${fmtInt(events)} events into ${relative(ROOT, dir)} (${days} day(s) x ${FILES_PER_DAY} files) ... `);
+  const t0 = performance.now();
+  const res = await generateAuditLogs({
+    outDir: dir,
+    seed,
+    days,
+    filesPerDay: FILES_PER_DAY,
+    totalEvents: events,
+    formats: ['okera'],
+    gzip: 'all',
+  });
+  console.log(`${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const set: DataSet = {
+    dir,
+    events: res.okera!.requests,
+    parts: res.okera!.statementParts,
+    records: res.okera!.records,
+    from: res.from,
+    to: res.to,
+    files: res.files.map((f) => f.path),
+    bytes: res.files.reduce((n, f) => n + f.bytes, 0),
+    rawBytes: res.files.reduce((n, f) => n + f.rawBytes, 0),
+  };
+  writeFileSync(marker, JSON.stringify({ ...set, fingerprint }, null, 1));
+  return set;
+}
+
+function which(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+const PINNED = which('taskset');
+
+function pinned(cmd: string, args: string[]): [string, string[]] {
+  return PINNED ? ['taskset', ['-c', '0', cmd, ...args]] : [cmd, args];
+}
+
+/** `gzip -dc FILES | wc -l` on the same files: the cost of just reading them. */
+async function floor(set: DataSet): Promise<{ wallMs: number; lines: number }> {
+  const files = set.files.map((f) => `'${join(set.dir, f).replace(/'/g, "'\\''")}'`).join(' ');
+  const [cmd, args] = pinned('bash', ['-c', `set -o pipefail; gzip -dc ${files} | wc -l`]);
+  const t0 = performance.now();
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((res) => child.on('close', res));
+  const wallMs = performance.now() - t0;
+  if (code !== 0) throw new Error(`floor pipeline failed with exit code ${code}`);
+  return { wallMs, lines: Number(out.trim()) };
+}
+
+function readHwm(pid: number): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs the CLI once, polling its peak RSS; the last stderr line is its JSON summary.
+ * `out` '-' sends the events to stdout, which goes to /dev/null here.
+ */
+async function runCli(cli: string, set: DataSet, out: string): Promise<CliRun> {
+  const [cmd, args] = pinned(process.execPath, [
+    cli,
+    'extract',
+    '--source',
+    set.dir,
+    '--from',
+    set.from,
+    '--to',
+    set.to,
+    '--format',
+    'okera',
+    '--out',
+    out,
+  ]);
+  const t0 = performance.now();
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let tail = '';
+  child.stderr.on('data', (d: Buffer) => {
+    tail = (tail + d.toString()).slice(-65_536);
+  });
+  let hwm: number | null = null;
+  const poll = setInterval(() => {
+    const v = child.pid === undefined ? null : readHwm(child.pid);
+    if (v !== null) hwm = Math.max(hwm ?? 0, v);
+  }, 20);
+  const exitCode = await new Promise<number | null>((res) => child.on('close', res));
+  clearInterval(poll);
+  const wallMs = performance.now() - t0;
+  const lines = tail.trimEnd().split('\n');
+  let summary: Summary | null = null;
+  try {
+    const parsed = JSON.parse(lines[lines.length - 1] ?? '') as Summary;
+    if (parsed.type === 'summary') summary = parsed;
+  } catch {
+    summary = null;
+  }
+  const outBytes = out !== '-' && existsSync(out) ? statSync(out).size : null;
+  return { wallMs, exitCode, summary, polledHwmBytes: hwm, stderrTail: lines.slice(-8).join('\n'), outBytes };
+}
+
+async function bestOf(repeat: number, run: () => Promise<CliRun>): Promise<CliRun> {
+  let best: CliRun | null = null;
+  for (let i = 0; i < repeat; i++) {
+    const r = await run();
+    if (r.exitCode !== 0) return r;
+    if (best === null || r.wallMs < best.wallMs) best = r;
+  }
+  return best!;
+}
+
+function fmtInt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function mb(bytes: number): string {
+  return (bytes / (1024 * 1024)).toFixed(1);
+}
+
+function pad(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+}
+
+function rssOf(r: CliRun): number | null {
+  const fromSummary = typeof r.summary?.peakRssBytes === 'number' ? r.summary.peakRssBytes : null;
+  return fromSummary ?? r.polledHwmBytes;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`bench: extract, node ${process.version}, ${cpu}, ${cpus().length} CPU(s)`);
+  console.log(PINNED ? 'bench: CLI and floor pinned to CPU 0 with taskset -c 0' : 'bench: taskset not found, runs are NOT pinned to one core');
+  if (!existsSync(args.cli)) throw new Error(`CLI not found: ${args.cli}`);
+  if (args.cli === join(ROOT, 'bin', 'auditreplay.js') && !existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
+    throw new Error('dist/cli/main.js is missing: run `npm run build` first (npm run bench:extract does)');
+  }
+  const small = Math.max(1, Math.round(args.events / 10));
+  const sets = [await dataSet(small, args.seed), await dataSet(args.events, args.seed)];
+  const tmp = await mkdtemp(join(tmpdir(), 'auditreplay-bench-'));
+
+  interface Row {
+    label: string;
+    set: DataSet;
+    run: CliRun;
+    floor: { wallMs: number; lines: number };
+  }
+  const rows: Row[] = [];
+  let broken = false;
+  try {
+    for (const [i, set] of sets.entries()) {
+      const f = await floor(set);
+      if (f.lines !== set.records) console.warn(`warn:  floor counted ${f.lines} lines, the generator wrote ${set.records} records`);
+      const runs: [string, string][] = [[i === 0 ? 'N/10' : 'N', join(tmp, `events-${i}.jsonl`)]];
+      // The same run without the cost of writing a file: --out - with stdout on /dev/null.
+      if (i === 1) runs.push(['N >null', '-']);
+      for (const [label, out] of runs) {
+        process.stdout.write(`run:   ${label.padEnd(7)} ${fmtInt(set.events)} events ... `);
+        const run = await bestOf(args.repeat, () => runCli(args.cli, set, out));
+        console.log(`${(run.wallMs / 1000).toFixed(2)} s, exit ${run.exitCode}`);
+        if (run.exitCode !== 0 || run.summary === null) {
+          broken = true;
+          console.error(`error: ${label} run ${run.exitCode !== 0 ? `exited with ${run.exitCode}` : 'printed no JSON summary as its last stderr line'}:`);
+          console.error(run.stderrTail.replace(/^/gm, '       '));
+        } else {
+          const s = run.summary;
+          if (s.events !== undefined && s.events !== set.events && s.events !== set.parts) {
+            console.warn(`warn:  summary says ${s.events} events; the generator made ${set.events} requests, ${set.parts} counting statement parts`);
+          }
+          if (run.outBytes !== null) console.log(`       wrote ${mb(run.outBytes)} MB of events`);
+        }
+        if (out !== '-') rmSync(out, { force: true });
+        rows.push({ label, set, run, floor: f });
+      }
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+
+  const widths = [8, 10, 8, 8, 11, 10, 9, 9, 8, 12, 7];
+  console.log('');
+  console.log(
+    pad(['set', 'events', 'wall s', 'cli s', 'events/s', 'MB/s gz', 'MB/s raw', 'peak RSS', 'floor s', 'floor lines/s', 'ratio'], widths),
+  );
+  for (const { label, set, run, floor: f } of rows) {
+    if (run.exitCode !== 0 || run.summary === null) {
+      console.log(pad([label, fmtInt(set.events), 'failed'], widths.slice(0, 3)));
+      continue;
+    }
+    const s = run.summary;
+    const secs = run.wallMs / 1000;
+    const events = s?.events ?? set.events;
+    const rss = rssOf(run);
+    console.log(
+      pad(
+        [
+          label,
+          fmtInt(events),
+          secs.toFixed(2),
+          s?.elapsedMs !== undefined ? (s.elapsedMs / 1000).toFixed(2) : '-',
+          fmtInt(events / secs),
+          ((s?.bytesRead ?? set.bytes) / (1024 * 1024) / secs).toFixed(1),
+          ((s?.bytesDecoded ?? set.rawBytes) / (1024 * 1024) / secs).toFixed(1),
+          rss === null ? '-' : `${mb(rss)} MB`,
+          (f.wallMs / 1000).toFixed(2),
+          fmtInt(f.lines / (f.wallMs / 1000)),
+          (run.wallMs / f.wallMs).toFixed(2),
+        ],
+        widths,
+      ),
+    );
+  }
+  console.log('');
+  console.log('wall s: process start to exit; cli s: the summary\'s elapsedMs; MB/s: compressed (bytesRead) and');
+  console.log('decompressed (bytesDecoded) bytes per wall second; peak RSS: summary peakRssBytes, else /proc VmHWM;');
+  console.log('ratio: wall time / floor time (gzip -dc | wc -l on the same files).');
+  for (const { label, run } of rows) {
+    if (run.polledHwmBytes !== null) console.log(`       ${label}: VmHWM polled from /proc: ${mb(run.polledHwmBytes)} MB`);
+  }
+
+  const small10 = rows.find((r) => r.label === 'N/10');
+  const big = rows.find((r) => r.label === 'N');
+  console.log('');
+  const verdict = (ok: boolean | null): string => (ok === null ? 'n/a ' : ok ? 'PASS' : 'MISS');
+  const check = (ok: boolean | null, text: string): void => console.log(`${verdict(ok)}  ${text}`);
+  const ok = (r: Row | undefined): r is Row => r !== undefined && r.run.exitCode === 0 && r.run.summary !== null;
+  if (ok(big)) {
+    const eps = (big.run.summary!.events ?? big.set.events) / (big.run.wallMs / 1000);
+    check(eps >= TARGET_EVENTS_PER_SEC, `throughput ${fmtInt(eps)} events/s on one core (target >= ${fmtInt(TARGET_EVENTS_PER_SEC)})`);
+    const ratio = big.run.wallMs / big.floor.wallMs;
+    check(ratio <= TARGET_FLOOR_RATIO, `${ratio.toFixed(2)}x the decompression floor (target <= ${TARGET_FLOOR_RATIO}x)`);
+  } else {
+    check(null, 'throughput and floor ratio: the N run did not complete');
+  }
+  const rssSmall = ok(small10) ? rssOf(small10.run) : null;
+  const rssBig = ok(big) ? rssOf(big.run) : null;
+  if (rssSmall !== null && rssBig !== null) {
+    const peak = Math.max(rssSmall, rssBig);
+    check(peak < TARGET_RSS_BYTES, `peak RSS ${mb(peak)} MB (target < ${mb(TARGET_RSS_BYTES)} MB)`);
+    const growth = rssBig / rssSmall;
+    check(
+      growth <= TARGET_RSS_GROWTH,
+      `peak RSS ${mb(rssSmall)} MB at N/10 -> ${mb(rssBig)} MB at N, x${growth.toFixed(2)} (flat: target <= x${TARGET_RSS_GROWTH})`,
+    );
+  } else {
+    check(null, 'peak RSS: not measured');
+  }
+  process.exitCode = broken ? 1 : 0;
+}
+
+await main();
