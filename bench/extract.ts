@@ -28,6 +28,8 @@ const TARGET_FLOOR_RATIO = 2;
 const TARGET_RSS_BYTES = 200 * 1024 * 1024;
 /** "Flat" peak RSS: N may use at most this much more than N/10. */
 const TARGET_RSS_GROWTH = 1.25;
+/** Old-space cap of the `heap` runs: about twice the live set extract keeps. */
+const HEAP_CAP_MB = 128;
 
 interface Args {
   events: number;
@@ -175,6 +177,42 @@ async function floor(set: DataSet): Promise<{ wallMs: number; lines: number }> {
   return { wallMs, lines: Number(out.trim()) };
 }
 
+/**
+ * What plain Node.js costs on the same files: gunzip, split lines, JSON.parse each and
+ * JSON.stringify it back to /dev/null. Not a target, a yardstick: extract does this
+ * much and more (classify, fingerprint, order), so it cannot beat it on one core.
+ */
+const JS_FLOOR = `
+const { createReadStream, createWriteStream } = require('node:fs');
+const { createGunzip } = require('node:zlib');
+(async () => {
+  const out = createWriteStream('/dev/null');
+  let n = 0;
+  for (const f of process.argv.slice(1)) {
+    let rest = '';
+    for await (const chunk of createReadStream(f).pipe(createGunzip())) {
+      const lines = (rest + chunk.toString()).split('\\n');
+      rest = lines.pop();
+      let text = '';
+      for (const l of lines) { n++; text += JSON.stringify(JSON.parse(l)) + '\\n'; }
+      if (!out.write(text)) await new Promise((r) => out.once('drain', r));
+    }
+  }
+  out.end();
+  console.log(n);
+})();`;
+
+async function jsFloor(set: DataSet): Promise<{ wallMs: number; lines: number }> {
+  const [cmd, args] = pinned(process.execPath, ['-e', JS_FLOOR, ...set.files.map((f) => join(set.dir, f))]);
+  const t0 = performance.now();
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((res) => child.on('close', res));
+  if (code !== 0) throw new Error(`JS floor failed with exit code ${code}`);
+  return { wallMs: performance.now() - t0, lines: Number(out.trim()) };
+}
+
 function readHwm(pid: number): number | null {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -188,8 +226,9 @@ function readHwm(pid: number): number | null {
  * Runs the CLI once, polling its peak RSS; the last stderr line is its JSON summary.
  * `out` '-' sends the events to stdout, which goes to /dev/null here.
  */
-async function runCli(cli: string, set: DataSet, out: string): Promise<CliRun> {
+async function runCli(cli: string, set: DataSet, out: string, nodeArgs: readonly string[] = []): Promise<CliRun> {
   const [cmd, args] = pinned(process.execPath, [
+    ...nodeArgs,
     cli,
     'extract',
     '--source',
@@ -276,17 +315,23 @@ async function main(): Promise<void> {
     floor: { wallMs: number; lines: number };
   }
   const rows: Row[] = [];
+  const jsFloors: { label: string; wallMs: number; lines: number }[] = [];
   let broken = false;
   try {
     for (const [i, set] of sets.entries()) {
       const f = await floor(set);
+      const js = await jsFloor(set);
+      jsFloors.push({ label: i === 0 ? 'N/10' : 'N', ...js });
       if (f.lines !== set.records) console.warn(`warn:  floor counted ${f.lines} lines, the generator wrote ${set.records} records`);
-      const runs: [string, string][] = [[i === 0 ? 'N/10' : 'N', join(tmp, `events-${i}.jsonl`)]];
+      const name = i === 0 ? 'N/10' : 'N';
+      const runs: [string, string, string[]][] = [[name, join(tmp, `events-${i}.jsonl`), []]];
       // The same run without the cost of writing a file: --out - with stdout on /dev/null.
-      if (i === 1) runs.push(['N >null', '-']);
-      for (const [label, out] of runs) {
+      if (i === 1) runs.push(['N >null', '-', []]);
+      // V8 lets the heap grow far past the live set before it collects; a cap shows the real bound.
+      runs.push([`${name} heap`, join(tmp, `events-heap-${i}.jsonl`), [`--max-old-space-size=${HEAP_CAP_MB}`]]);
+      for (const [label, out, nodeArgs] of runs) {
         process.stdout.write(`run:   ${label.padEnd(7)} ${fmtInt(set.events)} events ... `);
-        const run = await bestOf(args.repeat, () => runCli(args.cli, set, out));
+        const run = await bestOf(args.repeat, () => runCli(args.cli, set, out, nodeArgs));
         console.log(`${(run.wallMs / 1000).toFixed(2)} s, exit ${run.exitCode}`);
         if (run.exitCode !== 0 || run.summary === null) {
           broken = true;
@@ -344,8 +389,15 @@ async function main(): Promise<void> {
   console.log('wall s: process start to exit; cli s: the summary\'s elapsedMs; MB/s: compressed (bytesRead) and');
   console.log('decompressed (bytesDecoded) bytes per wall second; peak RSS: summary peakRssBytes, else /proc VmHWM;');
   console.log('ratio: wall time / floor time (gzip -dc | wc -l on the same files).');
+  console.log(`heap: the same run with node --max-old-space-size=${HEAP_CAP_MB} (NODE_OPTIONS in production).`);
   for (const { label, run } of rows) {
     if (run.polledHwmBytes !== null) console.log(`       ${label}: VmHWM polled from /proc: ${mb(run.polledHwmBytes)} MB`);
+  }
+
+  for (const js of jsFloors) {
+    const ours = rows.find((r) => r.label === js.label);
+    const ratio = ours ? ` ; extract takes ${(ours.run.wallMs / js.wallMs).toFixed(2)}x of it` : '';
+    console.log(`JS floor ${js.label}: gunzip + JSON.parse + JSON.stringify in node: ${fmtInt(js.lines / (js.wallMs / 1000))} lines/s${ratio}`);
   }
 
   const small10 = rows.find((r) => r.label === 'N/10');
@@ -374,6 +426,18 @@ async function main(): Promise<void> {
     );
   } else {
     check(null, 'peak RSS: not measured');
+  }
+  const smallCapped = rows.find((r) => r.label === 'N/10 heap');
+  const bigCapped = rows.find((r) => r.label === 'N heap');
+  const rssSmallCapped = ok(smallCapped) ? rssOf(smallCapped.run) : null;
+  const rssBigCapped = ok(bigCapped) ? rssOf(bigCapped.run) : null;
+  if (rssSmallCapped !== null && rssBigCapped !== null) {
+    const peak = Math.max(rssSmallCapped, rssBigCapped);
+    const growth = rssBigCapped / rssSmallCapped;
+    check(
+      peak < TARGET_RSS_BYTES && growth <= TARGET_RSS_GROWTH,
+      `with --max-old-space-size=${HEAP_CAP_MB}: peak RSS ${mb(rssSmallCapped)} MB at N/10 -> ${mb(rssBigCapped)} MB at N, x${growth.toFixed(2)} (target < ${mb(TARGET_RSS_BYTES)} MB, <= x${TARGET_RSS_GROWTH})`,
+    );
   }
   process.exitCode = broken ? 1 : 0;
 }

@@ -629,20 +629,8 @@ export class OkeraWorkload {
       ['tag', 0.07],
       ['columns', 0.08],
     ]);
-    const steward = (statement: string, ae: Partial<OkeraStatement>): OkeraStatement => ({
-      category: 'ddl',
-      statementType: 'DDL',
-      user: STEWARD,
-      connectedUser: STEWARD,
-      client: 'okera-execute-ddl',
-      defaultDb: 'default',
-      statement,
-      sessionId: null,
-      ...ae,
-      error: null,
-      authFailure: false,
-      durationMs: r.logNormal(140, 0.7, 8, 20_000),
-    });
+    const steward = (statement: string, ae: Partial<OkeraStatement>): OkeraStatement =>
+      this.stewardStatement('ddl', statement, ae, r.logNormal(140, 0.7, 8, 20_000));
     if (kind === 'partition' || (kind === 'columns' && this.campaignColumnsAdded >= NEW_CAMPAIGN_COLUMNS.length)) {
       const candidates = TABLES.filter((x) => x.partitioned);
       if (t >= this.financeReady) candidates.push(FINANCE_LEDGER);
@@ -716,10 +704,10 @@ export class OkeraWorkload {
     return steward(`ALTER TABLE marketing.campaigns ADD COLUMNS (${column})`, tbl('marketing', 'campaigns'));
   }
 
-  private dcl(): OkeraStatement {
-    const r = this.rng;
-    const dcl = (statement: string, ae: Partial<OkeraStatement>): OkeraStatement => ({
-      category: 'dcl',
+  /** A catalog change made by the data steward through okera-execute-ddl. */
+  private stewardStatement(category: 'ddl' | 'dcl', statement: string, ae: Partial<OkeraStatement>, durationMs: number): OkeraStatement {
+    return {
+      category,
       statementType: 'DDL',
       user: STEWARD,
       connectedUser: STEWARD,
@@ -730,8 +718,14 @@ export class OkeraWorkload {
       ...ae,
       error: null,
       authFailure: false,
-      durationMs: r.logNormal(90, 0.6, 5, 10_000),
-    });
+      durationMs,
+    };
+  }
+
+  private dcl(): OkeraStatement {
+    const r = this.rng;
+    const dcl = (statement: string, ae: Partial<OkeraStatement>): OkeraStatement =>
+      this.stewardStatement('dcl', statement, ae, r.logNormal(90, 0.6, 5, 10_000));
     if (r.chance(0.35)) {
       // Project roles go through a lifecycle: create, bind to a group, grant, drop.
       const open = this.projects.find((p) => p.stage < 3 && r.chance(0.6));

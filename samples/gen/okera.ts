@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { OkeraWorkload } from './okera-workload.js';
 import type { OkeraCategory, OkeraStatement } from './okera-workload.js';
 import { LineSink } from './line-sink.js';
-import { TimeHeap } from './heap.js';
+import type { MinHeap } from '../../src/extract/min-heap.js';
+import { timeHeap } from './heap.js';
 import { fnv1a } from './prng.js';
 import type { Rng } from './prng.js';
 import { DAY_MS, DailyArrivals, MINUTE_MS, dayString, sqlTimestamp } from './time.js';
@@ -61,7 +62,7 @@ interface Pending {
 }
 
 interface PlannerState {
-  heap: TimeHeap<Pending>;
+  heap: MinHeap<Pending>;
   /** Partition index currently being written. */
   part: number;
   /** cutover[d]: first write time that goes to partition d. */
@@ -101,7 +102,7 @@ export async function generateOkera(o: OkeraGenOptions): Promise<{ files: Genera
       const late = layoutRng.int(5 * MINUTE_MS, 30 * MINUTE_MS);
       cutover.push(midnight - late);
     }
-    planners.push({ heap: new TimeHeap<Pending>(), part: 0, cutover, sink: null, file: null });
+    planners.push({ heap: timeHeap<Pending>(), part: 0, cutover, sink: null, file: null });
   }
 
   let seq = 0;

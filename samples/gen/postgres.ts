@@ -14,7 +14,7 @@
  */
 import { join } from 'node:path';
 import { LineSink } from './line-sink.js';
-import { TimeHeap } from './heap.js';
+import { timeHeap } from './heap.js';
 import type { Rng } from './prng.js';
 import { auditClass, PLAN } from './pg-statements.js';
 import type { PgKind, PgStatement, PlanStatement } from './pg-statements.js';
@@ -170,7 +170,7 @@ export async function generatePostgres(o: PgGenOptions): Promise<{ files: Genera
 
 class PgGenerator {
   private readonly rng: Rng;
-  private readonly heap = new TimeHeap<Pending>();
+  private readonly heap = timeHeap<Pending>();
   private seq = 0;
   private readonly periodEnd: number;
   private readonly features = new Map<string, { from: number; until: number }>();

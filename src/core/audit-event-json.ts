@@ -1,6 +1,8 @@
 import type { AuditEvent } from './audit-event.js';
 
-const str = (s: string | null): string => (s === null ? 'null' : JSON.stringify(s));
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+// Most values need no escaping, and a regex test is cheaper than JSON.stringify's own scan.
+const str = (s: string | null): string => (s === null ? 'null' : NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
 const num = (n: number | null): string => (n === null || !Number.isFinite(n) ? 'null' : String(n));
 
 /**

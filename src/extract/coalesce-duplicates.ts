@@ -54,7 +54,7 @@ function fold(a: BaseEvent, b: BaseEvent): BaseEvent {
     database: done.database ?? other.database,
     session: done.session ?? other.session,
     client: done.client ?? other.client,
-    // The first record is where the request begins in the log: point provenance there.
-    source: a.source,
+    // Provenance points at the start record, where the request begins in the log.
+    source: other.source,
   };
 }

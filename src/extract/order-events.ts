@@ -19,8 +19,6 @@ export interface ReorderWindow {
   maxRecords: number;
 }
 
-const less = (a: BaseEvent, b: BaseEvent): boolean => compareEvents(a, b) < 0;
-
 /**
  * Sorts a nearly ordered stream. Logs are written when statements end, so start times
  * arrive late by up to the longest statement's duration; a record is held until the
@@ -32,7 +30,10 @@ export async function* reorderWithin(
   window: ReorderWindow,
   onLate: LateHandler,
 ): AsyncGenerator<BaseEvent[]> {
-  const heap = new MinHeap<BaseEvent>(less);
+  // A sorted array with a moving head rather than a heap: most records arrive in order
+  // or a few places late, so inserting near the tail is cheaper than sifting.
+  let held: BaseEvent[] = [];
+  let head = 0;
   let last: BaseEvent | null = null;
   let newest = -Infinity;
   for await (const batch of input) {
@@ -42,19 +43,37 @@ export async function* reorderWithin(
         onLate(e, last);
         continue;
       }
-      heap.push(e);
+      insertSorted(held, head, e);
       if (e.ts > newest) newest = e.ts;
       const watermark = newest - window.spanMs;
-      for (let top = heap.peek(); top !== undefined && (top.ts <= watermark || heap.size > window.maxRecords); top = heap.peek()) {
-        out.push(heap.pop()!);
-        last = top;
+      while (head < held.length && (held[head]!.ts <= watermark || held.length - head > window.maxRecords)) {
+        last = held[head++]!;
+        out.push(last);
       }
+    }
+    if (head > 4096 && head * 2 > held.length) {
+      held = held.slice(head);
+      head = 0;
     }
     if (out.length > 0) yield out;
   }
-  const rest: BaseEvent[] = [];
-  while (heap.size > 0) rest.push(heap.pop()!);
-  if (rest.length > 0) yield rest;
+  if (head < held.length) yield held.slice(head);
+}
+
+/** Inserts `e` into the sorted run `a[from..]`, after any equal record. */
+function insertSorted(a: BaseEvent[], from: number, e: BaseEvent): void {
+  let hi = a.length;
+  if (hi === from || compareEvents(a[hi - 1]!, e) <= 0) {
+    a.push(e);
+    return;
+  }
+  let lo = from;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareEvents(a[mid]!, e) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  a.splice(lo, 0, e);
 }
 
 export interface MergeOptions {

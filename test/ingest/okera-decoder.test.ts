@@ -52,3 +52,11 @@ describe('Okera decoder', () => {
     expect(parseRequestTime('not a time')).toBeNull();
   });
 });
+
+describe('request_time parsing across neighbouring records', () => {
+  it('gives the same answers when records share a second as when each is read alone', () => {
+    const times = ['2026-11-20 10:00:01.5', '2026-11-20 10:00:01.250', '2026-11-20 10:00:01', '2026-11-20 10:00:01.x', '2026-11-20 10:00:02.000500'];
+    const expected = [Date.UTC(2026, 10, 20, 10, 0, 1, 500), Date.UTC(2026, 10, 20, 10, 0, 1, 250), Date.UTC(2026, 10, 20, 10, 0, 1), Date.UTC(2026, 10, 20, 10, 0, 1), Date.UTC(2026, 10, 20, 10, 0, 2) + 0.5];
+    times.forEach((t, i) => expect(parseRequestTime(t)).toBeCloseTo(expected[i]!, 3));
+  });
+});

@@ -64,12 +64,22 @@ function startTime(requestTime: string | null, startUnix: number | null): number
   return startUnix ?? parsed;
 }
 
+let lastSecond = '';
+let lastBase = 0;
+
 /** Reads `2018-09-05 16:19:01.628368000` (GMT) into epoch ms with the fraction kept. */
 export function parseRequestTime(text: string): number | null {
+  // Neighbouring records mostly share their second: reuse its parse.
+  if (lastSecond !== '' && text.startsWith(lastSecond)) {
+    if (text.length === 19) return lastBase;
+    if (text.charCodeAt(19) === 46 && text.length <= 29 && allDigits(text, 20)) return lastBase + Number(`0.${text.slice(20)}`) * 1000;
+  }
   const m = REQUEST_TIME.exec(text);
   if (!m) return null;
   const base = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
   if (Number.isNaN(base)) return null;
+  lastSecond = text.slice(0, 19);
+  lastBase = base;
   const frac = m[7] ? Number(`0.${m[7]}`) * 1000 : 0;
   return base + frac;
 }
@@ -83,4 +93,13 @@ function extraFields(r: Record<string, unknown>): Record<string, unknown> | unde
     if (v !== undefined && v !== null && v !== '' && v !== false) (extra ??= {})[k] = v;
   }
   return extra;
+}
+
+function allDigits(text: string, from: number): boolean {
+  if (from >= text.length) return false;
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
