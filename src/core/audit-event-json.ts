@@ -1,6 +1,9 @@
 import type { AuditEvent } from './audit-event.js';
 
-const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+// JSON must escape control characters, so the pattern has to name them. Surrogates go the
+// slow way too: JSON.stringify escapes a lone one, which UTF-8 output would otherwise mangle.
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 // Most values need no escaping, and a regex test is cheaper than JSON.stringify's own scan.
 const str = (s: string | null): string => (s === null ? 'null' : NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
 const num = (n: number | null): string => (n === null || !Number.isFinite(n) ? 'null' : String(n));
