@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+import pLimit from 'p-limit';
 import type { AuditEvent, BaseEvent } from '../core/audit-event.js';
 import { formatTime, type TimeWindow } from '../core/time.js';
 import { decodeObject } from '../ingest/decode-object.js';
@@ -7,7 +9,7 @@ import { layoutFromOption } from '../ingest/layout.js';
 import { listWindow } from '../ingest/list-window.js';
 import type { RejectLog } from '../ingest/reject-log.js';
 import { openSource } from '../ingest/source-registry.js';
-import type { Source } from '../ingest/source.js';
+import type { ObjectRef, Source } from '../ingest/source.js';
 import { classifyEvents, type ClassifyStats, type EventFilter } from './classify-events.js';
 import { coalesceDuplicates } from './coalesce-duplicates.js';
 import { mergeObjects, reorderWithin, type ReorderWindow } from './order-events.js';
@@ -22,7 +24,7 @@ export interface ExtractOptions {
   layout?: string;
   /** Default 1 h. */
   lookbackMs?: number;
-  /** Objects opened ahead of need (default 8). */
+  /** Objects opened ahead of need, and listings in flight (default 8). */
   readConcurrency?: number;
   /** How late (in log time, default 1 h) and how many records (default 100,000) may arrive out of order per object. */
   reorderWindow?: Partial<ReorderWindow>;
@@ -56,6 +58,7 @@ export function extract(options: ExtractOptions): { events: AsyncIterable<AuditE
   const { rejects, window, signal } = options;
   const decoder = decoderForFormat(options.format);
   const layout = layoutFromOption(options.layout);
+  const readConcurrency = options.readConcurrency ?? 8;
   const reorderWindow: ReorderWindow = { spanMs: 3_600_000, maxRecords: 100_000, ...options.reorderWindow };
 
   const onLate = (e: BaseEvent, after: BaseEvent): void => {
@@ -79,23 +82,40 @@ export function extract(options: ExtractOptions): { events: AsyncIterable<AuditE
         layout,
         window,
         lookbackMs: options.lookbackMs ?? 3_600_000,
-        concurrency: options.readConcurrency ?? 8,
+        concurrency: readConcurrency,
         ...(signal ? { signal } : {}),
       });
       stats.ingest.listCalls += listing.listCalls;
       stats.ingest.objectsListed += listing.objects.length;
       stats.ingest.objectsSkipped += listing.skippedObjects.length;
       stats.ingest.prunedPrefixes += listing.prunedPrefixes;
-      const open = (object: (typeof listing.objects)[number]) =>
-        reorderWithin(
-          decodeObject(source, object, { decoder, window, stats: stats.ingest, rejects, ...(signal ? { signal } : {}) }),
+      // Prefetch opens the next objects' streams so bytes flow before the merge needs them.
+      const limit = pLimit(readConcurrency);
+      const preopened = new Map<string, Promise<Readable>>();
+      const prefetch = (object: ObjectRef): void => {
+        if (preopened.has(object.key)) return;
+        const stream = limit(() => source.open(object.key, signal ? { signal } : {}));
+        stream.catch(() => {}); // a failure is reported when the object is decoded
+        preopened.set(object.key, stream);
+      };
+      const open = (object: ObjectRef) => {
+        const opened = preopened.get(object.key);
+        preopened.delete(object.key);
+        return reorderWithin(
+          decodeObject(source, object, { decoder, window, stats: stats.ingest, rejects, ...(signal ? { signal } : {}), ...(opened ? { opened } : {}) }),
           reorderWindow,
           onLate,
         );
-      for await (const batch of mergeObjects(listing.objects, open, { prefetch: options.readConcurrency ?? 8, onLate })) {
-        signal?.throwIfAborted();
-        await rejects.flush();
-        yield batch;
+      };
+      try {
+        for await (const batch of mergeObjects(listing.objects, open, { prefetch, prefetchCount: readConcurrency, onLate })) {
+          signal?.throwIfAborted();
+          await rejects.flush();
+          yield batch;
+        }
+      } finally {
+        // Streams opened ahead but never reached (an early stop): close them.
+        await Promise.allSettled([...preopened.values()].map(async (p) => (await p).destroy()));
       }
       await rejects.flush();
     } finally {

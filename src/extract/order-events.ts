@@ -1,4 +1,3 @@
-import pLimit from 'p-limit';
 import type { BaseEvent } from '../core/audit-event.js';
 import type { ObjectRef } from '../ingest/source.js';
 import { MinHeap } from './min-heap.js';
@@ -77,8 +76,14 @@ function insertSorted(a: BaseEvent[], from: number, e: BaseEvent): void {
 }
 
 export interface MergeOptions {
-  /** Objects opened ahead of need, so their first bytes are ready when the merge reaches them (default 8). */
-  prefetch?: number;
+  /**
+   * Called for the next objects (up to `prefetchCount`, default 8) each time one is
+   * opened, so their bytes can start flowing before the merge needs them. Only I/O is
+   * started there: decoding waits until the merge reaches the object, which keeps
+   * memory to the objects whose time ranges overlap.
+   */
+  prefetch?: (object: ObjectRef) => void;
+  prefetchCount?: number;
   onLate: LateHandler;
   /** Events per output batch (default 4096). */
   batchSize?: number;
@@ -100,24 +105,11 @@ export async function* mergeObjects(
   open: (object: ObjectRef) => AsyncIterable<BaseEvent[]>,
   options: MergeOptions,
 ): AsyncGenerator<BaseEvent[]> {
-  const prefetch = Math.max(1, options.prefetch ?? 8);
+  const prefetchCount = Math.max(0, options.prefetchCount ?? 8);
   const batchSize = options.batchSize ?? 4096;
-  const limit = pLimit(prefetch);
-  const started = new Map<number, Promise<Cursor | null>>();
   const heap = new MinHeap<Cursor>((a, b) => compareEvents(a.batch[a.index]!, b.batch[b.index]!) < 0);
-
-  const start = (i: number): Promise<Cursor | null> => {
-    let p = started.get(i);
-    if (!p) {
-      p = limit(async () => {
-        const iter = open(objects[i]!)[Symbol.asyncIterator]();
-        const batch = await nextNonEmpty(iter);
-        return batch ? { batch, index: 0, iter } : null;
-      });
-      started.set(i, p);
-    }
-    return p;
-  };
+  // Streams not yet exhausted, so an early stop can close them.
+  const opened = new Set<Cursor>();
 
   let next = 0;
   let last: BaseEvent | null = null;
@@ -127,12 +119,16 @@ export async function* mergeObjects(
       while (next < objects.length) {
         const top = heap.peek();
         if (top && objects[next]!.minTs > top.batch[top.index]!.ts) break;
-        const i = next++;
-        const wanted = start(i);
-        for (let j = next; j < Math.min(objects.length, next + prefetch); j++) void start(j).catch(() => {});
-        const cursor = await wanted;
-        started.delete(i);
-        if (cursor) heap.push(cursor);
+        const object = objects[next++]!;
+        for (let j = next; j < Math.min(objects.length, next + prefetchCount); j++) options.prefetch?.(objects[j]!);
+        const iter = open(object)[Symbol.asyncIterator]();
+        const cursor: Cursor = { batch: [], index: 0, iter };
+        opened.add(cursor);
+        const batch = await nextNonEmpty(iter);
+        if (batch) {
+          cursor.batch = batch;
+          heap.push(cursor);
+        } else opened.delete(cursor);
       }
       const top = heap.peek();
       if (!top) break;
@@ -149,7 +145,10 @@ export async function* mergeObjects(
           top.batch = batch;
           top.index = 0;
           heap.siftDownTop();
-        } else heap.pop();
+        } else {
+          heap.pop();
+          opened.delete(top);
+        }
       }
       if (out.length >= batchSize) {
         yield out;
@@ -158,8 +157,7 @@ export async function* mergeObjects(
     }
     if (out.length > 0) yield out;
   } finally {
-    const open = [...heap.drain(), ...(await Promise.allSettled(started.values())).map((r) => (r.status === 'fulfilled' ? r.value : null))];
-    await Promise.allSettled(open.map((c) => c?.iter.return?.()));
+    await Promise.allSettled([...opened].map((c) => c.iter.return?.()));
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { BaseEvent } from '../core/audit-event.js';
 import type { TimeWindow } from '../core/time.js';
 import type { Decoder, DecodeSink, LineParser } from './decoder.js';
@@ -14,6 +15,8 @@ export interface DecodeObjectOptions {
   stats: IngestStats;
   rejects: RejectLog;
   signal?: AbortSignal;
+  /** The object's byte stream, when a prefetch opened it already. */
+  opened?: Promise<Readable>;
 }
 
 /**
@@ -47,6 +50,7 @@ export async function* decodeObject(source: Source, object: ObjectRef, options: 
     stats,
     (p) => rejects.add({ reason: p.reason, message: p.message, object: object.name, line: p.line, format }, p.raw),
     options.signal,
+    options.opened,
   );
   try {
     for await (const { first, lines: texts } of lines) {

@@ -12,8 +12,8 @@ export interface ObjectProblem {
 }
 
 /**
- * Streams an object as batches of lines. gzip is recognised by its magic bytes, not
- * by the name. A bad line, a truncated gzip or a failed read is reported through
+ * Streams an object as batches of lines (from `opened`, when a prefetch already opened
+ * it). gzip is recognised by its magic bytes, not by the name. A bad line, a truncated gzip or a failed read is reported through
  * `onProblem` with the line where it happened; the lines before it still arrive.
  */
 export async function* readObjectLines(
@@ -22,10 +22,11 @@ export async function* readObjectLines(
   stats: IngestStats,
   onProblem: (problem: ObjectProblem) => void,
   signal?: AbortSignal,
+  opened?: Promise<Readable>,
 ): AsyncGenerator<LineBatch> {
   const splitter = new LineSplitter((bad: BadLine) => onProblem(bad));
   try {
-    const raw = await source.open(object.key, signal ? { signal } : {});
+    const raw = await (opened ?? source.open(object.key, signal ? { signal } : {}));
     for await (const chunk of decompressed(raw, stats)) {
       stats.bytesDecoded += chunk.length;
       const batch = splitter.push(chunk);

@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /**
  * A place that holds audit log objects: a local folder or a bucket. Sources only list
  * and open; pruning by date (list-window.ts) and decoding (decoders/) are shared.
@@ -10,8 +12,8 @@ export interface Source {
    * the sub-prefixes ("folders") and the objects. One call is one listing request.
    */
   listDir(prefix: string, signal?: AbortSignal): Promise<DirListing>;
-  /** Opens an object as a byte stream, starting at byte `offset` (default 0). */
-  open(key: string, options?: { offset?: number; signal?: AbortSignal }): Promise<AsyncIterable<Uint8Array>>;
+  /** Opens an object as a byte stream, starting at byte `offset` (default 0). `destroy()` releases it unread. */
+  open(key: string, options?: { offset?: number; signal?: AbortSignal }): Promise<Readable>;
   /** Releases clients and sockets. */
   close(): Promise<void>;
 }

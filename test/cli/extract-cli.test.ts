@@ -116,3 +116,30 @@ describe('auditreplay extract as a command', () => {
     expect(r.summary).toMatchObject({ records: 2, rejected: 2, rejectedByReason: { 'malformed-line': 2 } });
   });
 });
+
+describe('auditreplay extract interrupted', () => {
+  let tree: Awaited<ReturnType<typeof makeTree>>;
+  const D20 = Date.UTC(2026, 10, 20);
+  beforeAll(async () => {
+    // Large enough that the run is still going when the signal arrives.
+    const lines: string[] = [];
+    for (let i = 0; i < 150_000; i++) lines.push(okeraLine({ request_id: `r${i}`, start_unix_time: D20 + i * 100, statement: `SELECT * FROM t WHERE id = ${i}` }));
+    tree = await makeTree({ 'logs/ymd=2026-11-20/big.log': lines.join('\n') + '\n' });
+  });
+  afterAll(() => tree.cleanup());
+
+  it('stops on SIGINT with exit 130 and leaves no output, finished or temporary', async () => {
+    const out = join(tree.root, 'events.jsonl');
+    let pid = 0;
+    const running = runCli(['extract', '--source', join(tree.root, 'logs'), '--from', '2026-11-20', '--to', '2026-11-21', '--out', out], {
+      onSpawn: (p) => (pid = p),
+    });
+    // Wait until the writer has started: its temporary file appears beside the output.
+    for (let i = 0; i < 200 && !(await readdir(tree.root)).some((f) => f.endsWith('.tmp')); i++) await new Promise((r) => setTimeout(r, 25));
+    process.kill(pid, 'SIGINT');
+    const r = await running;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/interrupted; outputs discarded/);
+    expect((await readdir(tree.root)).sort()).toEqual(['logs']);
+  });
+});

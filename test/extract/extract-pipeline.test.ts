@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent, Reject } from '../../src/core/audit-event.js';
 import { extract } from '../../src/extract/extract-pipeline.js';
@@ -10,17 +11,21 @@ const DAY = 86_400_000;
 const D20 = Date.UTC(2026, 10, 20);
 const at = (offsetMs: number) => D20 + offsetMs;
 
-/** Wraps a source to record which objects were opened: the pruning tests watch it. */
-function watched(inner: Source): { source: Source; opened: string[] } {
+/** Wraps a source to record which objects were opened, and their streams. */
+function watched(inner: Source): { source: Source; opened: string[]; streams: Readable[] } {
   const opened: string[] = [];
+  const streams: Readable[] = [];
   return {
     opened,
+    streams,
     source: {
       url: inner.url,
       listDir: (p, s) => inner.listDir(p, s),
-      open: (key, o) => {
+      open: async (key, o) => {
         opened.push(key);
-        return inner.open(key, o);
+        const stream = await inner.open(key, o);
+        streams.push(stream);
+        return stream;
       },
       close: () => inner.close(),
     },
@@ -98,5 +103,29 @@ describe('extract over a date-partitioned folder', () => {
     expect((await run({ users: ['nobody'] })).events).toHaveLength(0);
     const okOnly = await run({ okOnly: true });
     expect(okOnly.events.every((e) => e.ok === true)).toBe(true);
+  });
+});
+
+describe('extract stopped early', () => {
+  it('closes every stream it opened, prefetched ones included', async () => {
+    const spec: Record<string, string> = {};
+    for (let d = 0; d < 3; d++) {
+      const lines = Array.from({ length: 20_000 }, (_, i) => okeraLine({ request_id: `d${d}-${i}`, start_unix_time: at(d * DAY + i * 1000) }));
+      spec[`ymd=2026-11-2${d}/p.log`] = lines.join('\n');
+    }
+    const big = await makeTree(spec);
+    try {
+      const { source, streams } = watched(new LocalSource(big.root));
+      const { events } = extract({ source, window: { from: D20, to: D20 + 3 * DAY }, rejects: rejectsInMemory().log });
+      for await (const batch of events) {
+        expect(batch.length).toBeGreaterThan(0);
+        expect(streams.some((s) => !s.destroyed)).toBe(true); // still reading when we stop
+        break;
+      }
+      expect(streams).toHaveLength(3); // the first day, and the next two prefetched
+      expect(streams.map((s) => s.destroyed)).toEqual([true, true, true]);
+    } finally {
+      await big.cleanup();
+    }
   });
 });

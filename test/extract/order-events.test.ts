@@ -79,8 +79,9 @@ describe('mergeObjects', () => {
     expect(out.map((e) => e.id)).toEqual(['a1', 'b2', 'a3', 'b3', 'a5', 'b6']);
   });
 
-  it('opens an object only when the merge reaches the earliest time its partition allows', async () => {
+  it('opens an object only when the merge reaches the earliest time its partition allows, and only prefetches the next', async () => {
     const opened: string[] = [];
+    const prefetched: string[] = [];
     const seen: string[] = [];
     const objects = [ref('day1', 0), ref('day2', 100), ref('day3', 200)];
     const data: Record<string, BaseEvent[]> = {
@@ -94,20 +95,24 @@ describe('mergeObjects', () => {
         opened.push(o.key);
         return batches(data[o.key]!);
       },
-      { onLate: () => {}, prefetch: 1, batchSize: 1 },
+      { onLate: () => {}, prefetch: (o) => prefetched.push(o.key), prefetchCount: 1, batchSize: 1 },
     );
     for await (const b of merged) {
       seen.push(b[0]!.id);
-      if (b[0]!.id === 'x') expect(opened).toEqual(['day1', 'day2']); // day2 only prefetched
+      if (b[0]!.id === 'y') {
+        expect(opened).toEqual(['day1']);
+        expect(prefetched).toEqual(['day2']);
+      }
     }
     expect(seen).toEqual(['x', 'y', 'z', 'w']);
+    expect(opened).toEqual(['day1', 'day2', 'day3']);
   });
 
   it('reports a record earlier than what was already passed on', async () => {
     const late: string[] = [];
     const objects = [ref('a', 0), ref('b', 100)];
     const data: Record<string, BaseEvent[]> = { a: [ev('a1', 50), ev('a2', 150)], b: [ev('b-early', 20), ev('b1', 120)] };
-    const out = await collect(mergeObjects(objects, (o) => batches(data[o.key]!), { onLate: (e) => late.push(e.id), prefetch: 1 }));
+    const out = await collect(mergeObjects(objects, (o) => batches(data[o.key]!), { onLate: (e) => late.push(e.id), prefetchCount: 1 }));
     expect(out.map((e) => e.id)).toEqual(['a1', 'b1', 'a2']);
     expect(late).toEqual(['b-early']);
   });

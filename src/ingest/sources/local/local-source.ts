@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { AuditReplayError } from '../../../core/errors.js';
 import type { DirListing, Source, SourceOptions } from '../../source.js';
@@ -43,7 +44,7 @@ export class LocalSource implements Source {
     return { prefixes, objects };
   }
 
-  async open(key: string, options: { offset?: number; signal?: AbortSignal } = {}): Promise<AsyncIterable<Uint8Array>> {
+  async open(key: string, options: { offset?: number; signal?: AbortSignal } = {}): Promise<Readable> {
     const path = key === '' ? this.root : join(this.root, key);
     const stream = createReadStream(path, {
       start: options.offset ?? 0,
