@@ -39,6 +39,14 @@ function jsonlHarness(fileName: string): () => Promise<SinkHarness> {
 sinkContract('JSON lines file', jsonlHarness('events.jsonl'));
 sinkContract('gzip JSON lines file', jsonlHarness('events.jsonl.gz'));
 
+describe('JSON lines sink failures', () => {
+  it('fails with a clear error naming the output when it cannot be written', async () => {
+    const sink = await openSink<{ a: number }>('/nonexistent-auditreplay-dir/events.jsonl');
+    await sink.write([{ a: 1 }]).catch(() => {});
+    await expect(sink.commit()).rejects.toMatchObject({ code: 'sink-failed', message: expect.stringMatching(/cannot write \/nonexistent-auditreplay-dir\/events.jsonl/) });
+  });
+});
+
 describe('sink registry', () => {
   it('names the accepted forms when a URL fits no sink', async () => {
     await expect(openSink('out.csv')).rejects.toThrow(/no sink for 'out.csv'.*\.jsonl/);
