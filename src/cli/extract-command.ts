@@ -131,6 +131,8 @@ function writeSummary(stats: ExtractStats, rejects: RejectLog, elapsedMs: number
     objectsListed: s.objectsListed,
     objectsSkipped: s.objectsSkipped,
     listCalls: s.listCalls,
+    retries: s.retries,
+    resumes: s.resumes,
     prunedPrefixes: s.prunedPrefixes,
     bytesRead: s.bytesRead,
     bytesDecoded: s.bytesDecoded,

@@ -19,6 +19,10 @@ export type ErrorCode =
   | 'bad-time'
   | 'source-not-found'
   | 'source-unsupported'
+  /** Credentials missing, wrong or not allowed: not retried. */
+  | 'source-auth'
+  /** Storage kept failing after the retries the policy allows. */
+  | 'source-failed'
   | 'format-unknown'
   | 'too-many-rejects'
   | 'sink-failed'

@@ -9,7 +9,7 @@ import { layoutFromOption } from '../ingest/layout.js';
 import { listWindow } from '../ingest/list-window.js';
 import type { RejectLog } from '../ingest/reject-log.js';
 import { openSource } from '../ingest/source-registry.js';
-import type { ObjectRef, Source } from '../ingest/source.js';
+import type { ObjectRef, Source, SourceOptions } from '../ingest/source.js';
 import { classifyEvents, type ClassifyStats, type EventFilter } from './classify-events.js';
 import { coalesceDuplicates } from './coalesce-duplicates.js';
 import { mergeObjects, reorderWithin, type ReorderWindow } from './order-events.js';
@@ -17,6 +17,8 @@ import { mergeObjects, reorderWithin, type ReorderWindow } from './order-events.
 export interface ExtractOptions {
   /** Path or `file://` URL (and, later, bucket URLs), or a Source already made (tests wrap one to watch it). */
   source: string | Source;
+  /** Endpoints, retry policy and the like for a source made from a URL. */
+  sourceOptions?: SourceOptions;
   window: TimeWindow;
   /** A decoder's format name, or `auto` (default) to sniff each object. */
   format?: string;
@@ -76,7 +78,15 @@ export function extract(options: ExtractOptions): { events: AsyncIterable<AuditE
   };
 
   async function* run(): AsyncGenerator<BaseEvent[]> {
-    const source = typeof options.source === 'string' ? openSource(options.source) : options.source;
+    const sourceOptions: SourceOptions = {
+      ...options.sourceOptions,
+      onRetry: (what, err) => {
+        if (what === 'resume') stats.ingest.resumes++;
+        else stats.ingest.retries++;
+        options.sourceOptions?.onRetry?.(what, err);
+      },
+    };
+    const source = typeof options.source === 'string' ? await openSource(options.source, sourceOptions) : options.source;
     try {
       const listing = await listWindow(source, {
         layout,

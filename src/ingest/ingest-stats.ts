@@ -17,6 +17,10 @@ export interface IngestStats {
   outsideWindow: number;
   /** Records that are not statements (connection messages, protocol steps), by reason. */
   skipped: Record<string, number>;
+  /** Storage calls tried again (throttling, 5xx, dropped connections). */
+  retries: number;
+  /** Downloads that broke and went on with a ranged read. */
+  resumes: number;
 }
 
 export function newIngestStats(): IngestStats {
@@ -33,5 +37,7 @@ export function newIngestStats(): IngestStats {
     records: 0,
     outsideWindow: 0,
     skipped: {},
+    retries: 0,
+    resumes: 0,
   };
 }

@@ -37,7 +37,7 @@ export async function listWindow(source: Source, options: ListWindowOptions): Pr
   const visit = async (prefix: string, parts: DateParts, depth: number): Promise<void> => {
     signal?.throwIfAborted();
     const listing = await limit(() => source.listDir(prefix, signal));
-    result.listCalls++;
+    result.listCalls += listing.calls ?? 1;
     const range = partitionRange(parts);
     for (const o of listing.objects) {
       const base = o.key.slice(o.key.lastIndexOf('/') + 1);

@@ -4,19 +4,17 @@ import { localSourceFactory } from './sources/local/index.js';
 
 const factories: SourceFactory[] = [localSourceFactory];
 
-/** The scheme of a source URL; '' for a plain path. Windows drive letters are paths, not schemes. */
-export function urlScheme(url: string): string {
-  const m = /^([a-z][a-z0-9+.-]+):\/\//i.exec(url);
-  return m ? m[1]!.toLowerCase() : '';
+/** Adds a source factory; cloud sources register here. */
+export function registerSource(factory: SourceFactory): void {
+  factories.push(factory);
 }
 
-/** Makes the Source for a URL by its scheme: a path or `file://` today. */
-export function openSource(url: string, options: SourceOptions = {}): Source {
-  const scheme = urlScheme(url);
-  const factory = factories.find((f) => f.schemes.includes(scheme));
+/** Makes the Source for a URL: a path or `file://` URL, or a registered scheme. */
+export async function openSource(url: string, options: SourceOptions = {}): Promise<Source> {
+  const factory = factories.find((f) => f.accepts(url));
   if (!factory) {
-    const known = factories.flatMap((f) => f.schemes.filter(Boolean).map((s) => `${s}://`));
-    throw new AuditReplayError('source-unsupported', `no source for '${scheme}://' URLs; known: a local path, ${known.join(', ')}`);
+    const scheme = /^([a-z][a-z0-9+.-]+):\/\//i.exec(url)?.[1] ?? url;
+    throw new AuditReplayError('source-unsupported', `no source for '${scheme}://' URLs; give a local path or file:// URL`);
   }
   return factory.create(url, options);
 }

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { RetryPolicy } from './retry.js';
 
 /**
  * A place that holds audit log objects: a local folder or a bucket. Sources only list
@@ -21,12 +22,16 @@ export interface Source {
 export interface DirListing {
   prefixes: string[];
   objects: ObjectInfo[];
+  /** Listing requests this took (pages; default 1), for the summary's list-call count. */
+  calls?: number;
 }
 
 export interface ObjectInfo {
   /** Key relative to the source root, '/'-separated. */
   key: string;
   size: number | null;
+  /** Version tag (ETag) where the store has one: a resumed read checks it so a changed object is not stitched together. */
+  etag?: string;
 }
 
 /** An object chosen for a window, with the time range its partition allows. */
@@ -39,13 +44,22 @@ export interface ObjectRef extends ObjectInfo {
   maxTs: number;
 }
 
-/** Makes a Source for a URL whose scheme the factory claims. */
+/** Makes a Source for a URL the factory claims; cloud factories load their SDK only when used. */
 export interface SourceFactory {
-  readonly schemes: readonly string[];
-  create(url: string, options: SourceOptions): Source;
+  /** True when this factory handles the URL (by scheme or host). */
+  accepts(url: string): boolean;
+  create(url: string, options: SourceOptions): Promise<Source>;
 }
 
 export interface SourceOptions {
   /** Read-ahead chunk size in bytes (default 256 KiB). */
   chunkSize?: number;
+  /** An S3-compatible endpoint (MinIO, Ceph), addressed path-style; default AWS_ENDPOINT_URL, else AWS itself. */
+  s3Endpoint?: string;
+  /** A GCS endpoint (an emulator); default STORAGE_EMULATOR_HOST, else Google itself. */
+  gcsEndpoint?: string;
+  /** How storage calls are retried (default DEFAULT_RETRY in retry.ts). */
+  retry?: RetryPolicy;
+  /** Told of every retried call and resumed read, for the summary. */
+  onRetry?: (what: 'list' | 'read' | 'resume', err: unknown) => void;
 }

@@ -20,9 +20,9 @@ describe('local source', () => {
     const root = await mkdtemp(join(tmpdir(), 'auditreplay-src-'));
     try {
       await writeFile(join(root, 'one.log'), 'x\n');
-      const viaUrl = openSource(`file://${root}`);
+      const viaUrl = await openSource(`file://${root}`);
       expect((await viaUrl.listDir('')).objects.map((o) => o.key)).toEqual(['one.log']);
-      const single = openSource(join(root, 'one.log'));
+      const single = await openSource(join(root, 'one.log'));
       expect((await single.listDir('')).objects).toEqual([{ key: '', size: 2 }]);
     } finally {
       await rm(root, { recursive: true, force: true });
@@ -33,7 +33,7 @@ describe('local source', () => {
     await expect(new LocalSource('/nonexistent/auditreplay').listDir('')).rejects.toThrow(/\/nonexistent\/auditreplay: no such folder/);
   });
 
-  it('refuses a URL scheme it has no source for', () => {
-    expect(() => openSource('ftp://host/logs')).toThrow(/no source for 'ftp:\/\/' URLs/);
+  it('refuses a URL scheme it has no source for', async () => {
+    await expect(openSource('ftp://host/logs')).rejects.toThrow(/no source for 'ftp:\/\/' URLs/);
   });
 });

@@ -1,0 +1,37 @@
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay, DEFAULT_RETRY, isRetryable, withRetry, type RetryOptions } from './retry.js';
+
+/**
+ * Reads an object as one stream even when the connection drops midway: on a retryable
+ * failure it opens the object again with a ranged read from the first byte not yet
+ * passed on, so no byte is repeated or skipped. `open(offset)` must return the bytes
+ * from `offset` on (a `Range: bytes=offset-` request). Every reopen counts against the
+ * retry policy, the same one listings use.
+ */
+export function resumableRead(open: (offset: number) => Promise<Readable>, options: RetryOptions & { onResume?: (offset: number) => void } = {}): Readable {
+  let delivered = 0;
+  let current: Readable | null = null;
+  async function* bytes(): AsyncGenerator<Buffer> {
+    for (let attempt = 1; ; attempt++) {
+      current = await withRetry(() => open(delivered), options);
+      try {
+        for await (const chunk of current) {
+          const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+          delivered += b.length;
+          yield b;
+        }
+        return;
+      } catch (err) {
+        options.signal?.throwIfAborted();
+        const policy = options.policy ?? DEFAULT_RETRY;
+        if (attempt >= policy.attempts || !isRetryable(err)) throw err;
+        options.onResume?.(delivered);
+        await sleep(backoffDelay(policy, attempt - 1), undefined, options.signal ? { signal: options.signal } : {});
+      } finally {
+        current.destroy();
+      }
+    }
+  }
+  return Readable.from(bytes(), { objectMode: false });
+}
