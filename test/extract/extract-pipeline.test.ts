@@ -129,3 +129,37 @@ describe('extract stopped early', () => {
     }
   });
 });
+
+describe('extract over other layouts', () => {
+  it('reads every file of a flat folder and keeps the records inside the window', async () => {
+    const flat = await makeTree({
+      'a.log': [okeraLine({ request_id: 'in-1', start_unix_time: at(3_600_000) }), okeraLine({ request_id: 'before', start_unix_time: at(-DAY) })].join('\n'),
+      'b.log': [okeraLine({ request_id: 'after', start_unix_time: at(2 * DAY) }), okeraLine({ request_id: 'in-2', start_unix_time: at(7_200_000) })].join('\n'),
+    });
+    try {
+      const w = watched(new LocalSource(flat.root));
+      const { events, stats } = extract({ source: w.source, window: { from: D20, to: D20 + DAY }, rejects: rejectsInMemory().log, layout: 'flat' });
+      expect((await collect(events)).map((e) => e.id)).toEqual(['in-1', 'in-2']);
+      expect(w.opened.sort()).toEqual(['a.log', 'b.log']);
+      expect(stats.ingest.outsideWindow).toBe(2);
+    } finally {
+      await flat.cleanup();
+    }
+  });
+
+  it('prunes by a --layout template', async () => {
+    const t = await makeTree({
+      'logs/2026-11-19/x.log': okeraLine({ request_id: 'd19', start_unix_time: at(-DAY + 1000) }),
+      'logs/2026-11-20/x.log': okeraLine({ request_id: 'd20', start_unix_time: at(1000) }),
+      'logs/2026-11-22/x.log': okeraLine({ request_id: 'd22', start_unix_time: at(2 * DAY + 1000) }),
+    });
+    try {
+      const w = watched(new LocalSource(t.root));
+      const { events } = extract({ source: w.source, window: { from: D20, to: D20 + DAY }, rejects: rejectsInMemory().log, layout: 'logs/{yyyy}-{MM}-{dd}' });
+      expect((await collect(events)).map((e) => e.id)).toEqual(['d20']);
+      expect(w.opened).toEqual(['logs/2026-11-20/x.log']);
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
