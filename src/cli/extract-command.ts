@@ -18,9 +18,13 @@ export interface ExtractFlags {
   database?: string;
   okOnly?: boolean;
   format: string;
+  pgPrefix?: string;
+  columns?: string;
   layout: string;
   lookback: string;
   readConcurrency: string;
+  s3Endpoint?: string;
+  gcsEndpoint?: string;
   reorderWindow: string;
   reorderMax: string;
   out: string;
@@ -46,17 +50,21 @@ export function registerExtract(program: Command, run: (action: (signal: AbortSi
   program
     .command('extract')
     .description('Read a time window of audit logs and write one AuditEvent per statement (JSON lines).')
-    .requiredOption('--source <url>', 'folder or file of audit logs (path or file:// URL)')
+    .requiredOption('--source <url>', 'where the audit logs are: a path, file://, s3://bucket/prefix, az://container/prefix, gs://bucket/prefix')
     .requiredOption('--from <time>', 'window start, inclusive: ISO 8601, a date, or relative (24h, 7d)')
     .option('--to <time>', 'window end, exclusive', 'now')
     .option('--kind <kinds>', `keep only these kinds, comma-separated (${EVENT_KINDS.join(', ')})`)
     .option('--user <users>', 'keep only statements of these users, comma-separated')
     .option('--database <dbs>', 'keep only statements run in these databases, comma-separated')
     .option('--ok-only', 'keep only statements that succeeded on the primary')
-    .option('--format <name>', 'log format: auto (sniffed per object), okera, pg-json', 'auto')
+    .option('--format <name>', 'log format: auto (sniffed per object), okera, pg-json, pg-csv, pg-stderr, redshift, trino, ranger, parquet', 'auto')
+    .option('--pg-prefix <prefix>', "log_line_prefix of PostgreSQL stderr logs, e.g. '%m|%u|%d|%c|'")
+    .option('--columns <mapping>', 'column mapping of tabular logs: field=column,... (e.g. id=query_id,statement=query_text,ts=start_time)')
     .option('--layout <layout>', "date layout of the folders: auto, hive, path, flat, or a template like '{yyyy}/{MM}/{dd}'", 'auto')
     .option('--lookback <duration>', 'read partitions this much before the window: files hold records from before their date', '1h')
-    .option('--read-concurrency <n>', 'objects opened ahead of need', '8')
+    .option('--read-concurrency <n>', 'objects opened ahead of need, and listings in flight', '8')
+    .option('--s3-endpoint <url>', 'an S3-compatible store (MinIO, Ceph), addressed path-style; default AWS_ENDPOINT_URL')
+    .option('--gcs-endpoint <url>', 'a GCS endpoint such as an emulator; default STORAGE_EMULATOR_HOST')
     .option('--reorder-window <duration>', 'how late a record may arrive in its object and still be placed (longest statement)', '1h')
     .option('--reorder-max <n>', 'records held per object for reordering at most, bounding memory on bursts', '100000')
     .option('--out <sink>', "where events go: '-' (stdout), FILE.jsonl or FILE.jsonl.gz", '-')
@@ -91,9 +99,17 @@ export async function runExtract(flags: ExtractFlags, signal?: AbortSignal): Pro
       source: flags.source,
       window,
       format: flags.format,
+      decoderOptions: {
+        ...(flags.pgPrefix !== undefined ? { pgPrefix: flags.pgPrefix } : {}),
+        ...(flags.columns !== undefined ? { columns: parseColumns(flags.columns) } : {}),
+      },
       layout: flags.layout,
       lookbackMs: parseDuration(flags.lookback),
       readConcurrency: positiveInt(flags.readConcurrency, '--read-concurrency'),
+      sourceOptions: {
+        ...(flags.s3Endpoint ? { s3Endpoint: flags.s3Endpoint } : {}),
+        ...(flags.gcsEndpoint ? { gcsEndpoint: flags.gcsEndpoint } : {}),
+      },
       reorderWindow: { spanMs: parseDuration(flags.reorderWindow), maxRecords: positiveInt(flags.reorderMax, '--reorder-max') },
       filter: {
         ...(kinds ? { kinds: kinds as EventKind[] } : {}),
@@ -160,6 +176,17 @@ function writeSummary(stats: ExtractStats, rejects: RejectLog, elapsedMs: number
     );
   }
   process.stderr.write(JSON.stringify(summary) + '\n');
+}
+
+/** Reads `field=column,field=column` into a map; a pair without `=` is a usage error. */
+function parseColumns(value: string): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const pair of value.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0 || eq === pair.length - 1) throw new AuditReplayError('usage', `--columns: '${pair}' is not field=column`);
+    map[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  return map;
 }
 
 function list(value: string | undefined): string[] | undefined {

@@ -15,7 +15,7 @@ Examples:
   $ auditreplay extract --source samples/logs --from 2026-11-17 --to 2026-11-21 --out events.jsonl
   $ auditreplay extract --source /data/audit --from 24h --kind ddl,dcl --rejects rejects.jsonl
 
-Exit codes: 0 ok, 1 failure, 2 usage, 3 too many rejects, 130 interrupted.`,
+Exit codes: 0 ok, 1 failure, 2 usage, 3 too many rejects, 4 credentials refused, 130 interrupted.`,
     )
     .showHelpAfterError('(add --help for usage and examples)');
 
@@ -53,6 +53,8 @@ function reportError(err: unknown): number {
         return EXIT.usage;
       case 'too-many-rejects':
         return EXIT.tooManyRejects;
+      case 'source-auth':
+        return EXIT.auth;
       case 'aborted':
         return EXIT.interrupted;
       default:

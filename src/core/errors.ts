@@ -35,5 +35,7 @@ export const EXIT = {
   failure: 1,
   usage: 2,
   tooManyRejects: 3,
+  /** Credentials missing, wrong or not allowed: retrying will not help. */
+  auth: 4,
   interrupted: 130,
 } as const;

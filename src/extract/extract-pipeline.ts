@@ -2,8 +2,9 @@ import type { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import type { AuditEvent, BaseEvent } from '../core/audit-event.js';
 import { formatTime, type TimeWindow } from '../core/time.js';
+import type { DecoderOptions } from '../ingest/decoder.js';
 import { decodeObject } from '../ingest/decode-object.js';
-import { decoderForFormat } from '../ingest/decoder-registry.js';
+import { DECODERS, decoderForFormat } from '../ingest/decoder-registry.js';
 import { newIngestStats, type IngestStats } from '../ingest/ingest-stats.js';
 import { layoutFromOption } from '../ingest/layout.js';
 import { listWindow } from '../ingest/list-window.js';
@@ -22,6 +23,8 @@ export interface ExtractOptions {
   window: TimeWindow;
   /** A decoder's format name, or `auto` (default) to sniff each object. */
   format?: string;
+  /** Format settings such as the PostgreSQL stderr prefix. */
+  decoderOptions?: DecoderOptions;
   /** `auto` (default), `hive`, `path`, `flat` or a template such as `{yyyy}/{MM}/{dd}`. */
   layout?: string;
   /** Default 1 h. */
@@ -99,6 +102,12 @@ export function extract(options: ExtractOptions): { events: AsyncIterable<AuditE
       stats.ingest.objectsListed += listing.objects.length;
       stats.ingest.objectsSkipped += listing.skippedObjects.length;
       stats.ingest.prunedPrefixes += listing.prunedPrefixes;
+      // Formats that need a companion log read it once, before any object is decoded.
+      const prepared = new Map<string, unknown>();
+      for (const d of decoder ? [decoder] : DECODERS) {
+        if (d.prepare) prepared.set(d.format, await d.prepare(source, listing.objects, options.decoderOptions ?? {}, signal));
+      }
+      const decoderOptions: DecoderOptions = { ...options.decoderOptions, prepared };
       // Prefetch opens the next objects' streams so bytes flow before the merge needs them.
       const limit = pLimit(readConcurrency);
       const preopened = new Map<string, Promise<Readable>>();
@@ -112,7 +121,7 @@ export function extract(options: ExtractOptions): { events: AsyncIterable<AuditE
         const opened = preopened.get(object.key);
         preopened.delete(object.key);
         return reorderWithin(
-          decodeObject(source, object, { decoder, window, stats: stats.ingest, rejects, ...(signal ? { signal } : {}), ...(opened ? { opened } : {}) }),
+          decodeObject(source, object, { decoder, decoderOptions, window, stats: stats.ingest, rejects, ...(signal ? { signal } : {}), ...(opened ? { opened } : {}) }),
           reorderWindow,
           onLate,
         );

@@ -12,9 +12,17 @@ export interface ObjectProblem {
 }
 
 /**
+ * Looks at an object's first chunk as read, before gunzip and line splitting. Returning
+ * true takes the object away from line reading: no line is yielded, and the stream,
+ * positioned just after `head`, now belongs to the probe (which must `return()` it).
+ */
+export type HeadProbe = (head: Buffer, rest: AsyncIterator<Uint8Array>) => boolean;
+
+/**
  * Streams an object as batches of lines (from `opened`, when a prefetch already opened
  * it). gzip is recognised by its magic bytes, not by the name. A bad line, a truncated gzip or a failed read is reported through
  * `onProblem` with the line where it happened; the lines before it still arrive.
+ * `probe`, when given, sees the first chunk and may claim the object (binary formats).
  */
 export async function* readObjectLines(
   source: Source,
@@ -23,11 +31,12 @@ export async function* readObjectLines(
   onProblem: (problem: ObjectProblem) => void,
   signal?: AbortSignal,
   opened?: Promise<Readable>,
+  probe?: HeadProbe,
 ): AsyncGenerator<LineBatch> {
   const splitter = new LineSplitter((bad: BadLine) => onProblem(bad));
   try {
     const raw = await (opened ?? source.open(object.key, signal ? { signal } : {}));
-    for await (const chunk of decompressed(raw, stats)) {
+    for await (const chunk of decompressed(raw, stats, probe)) {
       stats.bytesDecoded += chunk.length;
       const batch = splitter.push(chunk);
       if (batch) {
@@ -58,13 +67,18 @@ export async function* readObjectLines(
   }
 }
 
-async function* decompressed(raw: AsyncIterable<Uint8Array>, stats: IngestStats): AsyncGenerator<Buffer> {
+async function* decompressed(raw: AsyncIterable<Uint8Array>, stats: IngestStats, probe?: HeadProbe): AsyncGenerator<Buffer> {
   const it = raw[Symbol.asyncIterator]();
+  let handedOver = false;
   try {
     const first = await it.next();
     if (first.done) return;
     const head = toBuffer(first.value);
     stats.bytesRead += head.length;
+    if (probe?.(head, it)) {
+      handedOver = true;
+      return;
+    }
     const counted = async function* () {
       yield head;
       for (let r = await it.next(); !r.done; r = await it.next()) {
@@ -83,7 +97,7 @@ async function* decompressed(raw: AsyncIterable<Uint8Array>, stats: IngestStats)
     yield* gunzip as AsyncIterable<Buffer>;
   } finally {
     // Closes the file or socket when the reader stops early or fails.
-    await it.return?.();
+    if (!handedOver) await it.return?.();
   }
 }
 

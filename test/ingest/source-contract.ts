@@ -31,7 +31,8 @@ export function sourceContract(name: string, make: SourceMaker): void {
         expect(root.objects.map((o) => o.key)).toEqual(['top.log']);
         const a = await source.listDir('a/');
         expect(a.prefixes).toEqual(['a/b/']);
-        expect(a.objects).toEqual([{ key: 'a/one.log', size: 2 }]);
+        // Stores may add an etag; key and size are the contract.
+        expect(a.objects.map((o) => ({ key: o.key, size: o.size }))).toEqual([{ key: 'a/one.log', size: 2 }]);
       } finally {
         await cleanup();
       }

@@ -1,0 +1,307 @@
+/**
+ * S3 ingest benchmark: `auditreplay extract` over `s3://` against the same extract over
+ * the local folder holding the same objects, in the same run.
+ *
+ *   npx tsx bench/ingest-s3.ts [--events 2000000] [--seed 42] [--repeat 1] [--cli bin/auditreplay.js]
+ *
+ * The data set is the one bench/extract.ts uses (bench/data/okera-s<seed>-n<N>/, made
+ * with samples/make-samples.ts and reused when present). It is uploaded once per run to
+ * an s3rver started in this process on 127.0.0.1, and the CLI reads it through the S3
+ * source with `--s3-endpoint`. Nothing is pinned to one core: s3rver runs in this process
+ * and serves from the other one, as a remote store would serve from its own machines.
+ * Reports PASS/MISS against the target (S3 at least 0.7x the local rate); only a broken
+ * run exits non-zero.
+ */
+import { spawn } from 'node:child_process';
+import { createReadStream, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import pLimit from 'p-limit';
+import { generateAuditLogs } from '../samples/make-samples.js';
+import { fnv1a } from '../samples/gen/prng.js';
+import { startS3, testAwsEnv, type TestS3 } from '../test/helpers/s3-server.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** The layout bench/extract.ts generates, so both benches share one cache. */
+const EVENTS_PER_DAY = 500_000;
+const FILES_PER_DAY = 4;
+const TARGET_RATIO = 0.7;
+const BUCKET = 'bench';
+
+interface Args {
+  events: number;
+  seed: number;
+  repeat: number;
+  cli: string;
+}
+
+interface DataSet {
+  dir: string;
+  events: number;
+  parts: number;
+  records: number;
+  from: string;
+  to: string;
+  files: string[];
+  bytes: number;
+  rawBytes: number;
+}
+
+interface Summary {
+  type?: string;
+  objects?: number;
+  records?: number;
+  events?: number;
+  bytesRead?: number;
+  bytesDecoded?: number;
+  elapsedMs?: number;
+  peakRssBytes?: number;
+  listCalls?: number;
+  retries?: number;
+  resumes?: number;
+  rejected?: number;
+  [key: string]: unknown;
+}
+
+interface CliRun {
+  wallMs: number;
+  exitCode: number | null;
+  summary: Summary | null;
+  stderrTail: string;
+  /** Stderr lines that are neither progress nor summary JSON (warnings, errors), so none passes unseen. */
+  notes: string[];
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { events: 2_000_000, seed: 42, repeat: 1, cli: join(ROOT, 'bin', 'auditreplay.js') };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = argv[i + 1];
+    const num = (): number => {
+      const n = Number(value);
+      if (value === undefined || !Number.isInteger(n) || n < 1) throw new Error(`${flag} takes a positive whole number`);
+      i++;
+      return n;
+    };
+    if (flag === '--events') args.events = num();
+    else if (flag === '--seed') args.seed = num();
+    else if (flag === '--repeat') args.repeat = num();
+    else if (flag === '--cli' && value !== undefined) {
+      args.cli = resolve(value);
+      i++;
+    } else if (flag === '--help' || flag === '-h') {
+      console.log('usage: npx tsx bench/ingest-s3.ts [--events N] [--seed S] [--repeat K] [--cli PATH]');
+      process.exit(0);
+    } else throw new Error(`unknown argument: ${flag}`);
+  }
+  return args;
+}
+
+/**
+ * Fingerprint of the generator's source, computed exactly as bench/extract.ts does, so a
+ * set cached by either bench is reused by the other and rebuilt when the generator changes.
+ */
+function generatorFingerprint(): string {
+  const dir = join(ROOT, 'samples', 'gen');
+  const gen = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()
+    .map((f) => join(dir, f));
+  return fnv1a([join(ROOT, 'samples', 'make-samples.ts'), ...gen].map((f) => readFileSync(f, 'utf8')).join('\0')).toString(16);
+}
+
+/**
+ * The cached set bench/extract.ts uses (same directory, marker and generator call), or a
+ * new one made with samples/make-samples.ts. (bench/extract.ts runs on import, so its
+ * helper cannot be imported; the generator itself is shared.)
+ */
+async function dataSet(events: number, seed: number): Promise<DataSet> {
+  const dir = join(ROOT, 'bench', 'data', `okera-s${seed}-n${events}`);
+  const marker = join(dir, '.complete.json');
+  const fingerprint = generatorFingerprint();
+  if (existsSync(marker)) {
+    const cached = JSON.parse(readFileSync(marker, 'utf8')) as DataSet & { fingerprint: string };
+    if (cached.fingerprint === fingerprint && cached.parts !== undefined && cached.files.every((f) => existsSync(join(dir, f)))) {
+      console.log(`data:  reusing ${relative(ROOT, dir)} (${fmtInt(events)} events)`);
+      return { ...cached, dir };
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const days = Math.max(1, Math.ceil(events / EVENTS_PER_DAY));
+  process.stdout.write(`data:  generating ${fmtInt(events)} events into ${relative(ROOT, dir)} (${days} day(s) x ${FILES_PER_DAY} files) ... `);
+  const t0 = performance.now();
+  const res = await generateAuditLogs({ outDir: dir, seed, days, filesPerDay: FILES_PER_DAY, totalEvents: events, formats: ['okera'], gzip: 'all' });
+  console.log(`${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const set: DataSet = {
+    dir,
+    events: res.okera!.requests,
+    parts: res.okera!.statementParts,
+    records: res.okera!.records,
+    from: res.from,
+    to: res.to,
+    files: res.files.map((f) => f.path),
+    bytes: res.files.reduce((n, f) => n + f.bytes, 0),
+    rawBytes: res.files.reduce((n, f) => n + f.rawBytes, 0),
+  };
+  writeFileSync(marker, JSON.stringify({ ...set, fingerprint }, null, 1));
+  return set;
+}
+
+/** Puts every file of the set under `prefix` in the bucket, streamed, four at a time. */
+async function upload(s3: TestS3, set: DataSet, prefix: string): Promise<number> {
+  const t0 = performance.now();
+  const limit = pLimit(4);
+  await Promise.all(
+    set.files.map((f) => limit(() => s3.put(BUCKET, prefix + f, createReadStream(join(set.dir, f)), statSync(join(set.dir, f)).size))),
+  );
+  return performance.now() - t0;
+}
+
+/** Runs the CLI once with stdout on /dev/null; the last stderr line is its JSON summary. */
+async function runCli(cli: string, source: string, set: DataSet, extraArgs: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+  const args = [cli, 'extract', '--source', source, ...extraArgs, '--from', set.from, '--to', set.to, '--format', 'okera', '--out', '-'];
+  const t0 = performance.now();
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  let tail = '';
+  let partial = '';
+  const notes: string[] = [];
+  child.stderr.on('data', (d: Buffer) => {
+    tail = (tail + d.toString()).slice(-65_536);
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) if (l.trim() !== '' && !l.startsWith('{') && notes.length < 20) notes.push(l);
+  });
+  const exitCode = await new Promise<number | null>((res) => child.on('close', res));
+  const wallMs = performance.now() - t0;
+  const lines = tail.trimEnd().split('\n');
+  let summary: Summary | null = null;
+  try {
+    const parsed = JSON.parse(lines[lines.length - 1] ?? '') as Summary;
+    if (parsed.type === 'summary') summary = parsed;
+  } catch {
+    summary = null;
+  }
+  return { wallMs, exitCode, summary, stderrTail: lines.slice(-8).join('\n'), notes };
+}
+
+function fmtInt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function mb(bytes: number): string {
+  return (bytes / (1024 * 1024)).toFixed(1);
+}
+
+function pad(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  console.log(`bench: ingest-s3, node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} CPU(s)`);
+  console.log('bench: NOT pinned to one core: s3rver runs in this process and serves from the other core while the CLI runs');
+  if (!existsSync(args.cli)) throw new Error(`CLI not found: ${args.cli}`);
+  if (args.cli === join(ROOT, 'bin', 'auditreplay.js') && !existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
+    throw new Error('dist/cli/main.js is missing: run `npm run build` first');
+  }
+  const set = await dataSet(args.events, args.seed);
+  const directory = await mkdtemp(join(tmpdir(), 'auditreplay-bench-s3-'));
+  const s3 = await startS3([BUCKET], { directory });
+  const prefix = `${basename(set.dir)}/`;
+  const url = `s3://${BUCKET}/${prefix}`;
+  let broken = false;
+  const rows: { label: string; run: CliRun }[] = [];
+  try {
+    const uploadMs = await upload(s3, set, prefix);
+    console.log(`s3:    s3rver on ${s3.endpoint}; uploaded ${set.files.length} objects, ${mb(set.bytes)} MB, in ${(uploadMs / 1000).toFixed(1)} s to ${url}`);
+    const runs: [string, () => Promise<CliRun>][] = [
+      ['local', () => runCli(args.cli, set.dir, set, [], {})],
+      ['s3', () => runCli(args.cli, url, set, ['--s3-endpoint', s3.endpoint], testAwsEnv())],
+    ];
+    // Rounds alternate local and S3, so a load change on a shared machine hits both alike.
+    const best = new Map<string, CliRun>();
+    for (let round = 0; round < args.repeat && !broken; round++) {
+      for (const [label, run] of runs) {
+        process.stdout.write(`run:   ${label.padEnd(6)} ${fmtInt(set.events)} events ... `);
+        const r = await run();
+        console.log(`${(r.wallMs / 1000).toFixed(2)} s, exit ${r.exitCode}`);
+        for (const note of r.notes) console.log(`       stderr: ${note}`);
+        const prev = best.get(label);
+        if (r.exitCode !== 0 || r.summary === null) {
+          broken = true;
+          console.error(`error: ${label} run ${r.exitCode !== 0 ? `exited with ${r.exitCode}` : 'printed no JSON summary as its last stderr line'}:`);
+          console.error(r.stderrTail.replace(/^/gm, '       '));
+          best.set(label, r);
+        } else if (prev === undefined || r.wallMs < prev.wallMs) best.set(label, r);
+      }
+    }
+    for (const [label] of runs) {
+      const r = best.get(label);
+      if (r) rows.push({ label, run: r });
+    }
+  } finally {
+    await s3.close();
+    rmSync(directory, { recursive: true, force: true });
+  }
+
+  const widths = [6, 10, 8, 8, 10, 9, 9, 10, 6, 8, 8];
+  console.log('');
+  console.log(pad(['source', 'events', 'wall s', 'cli s', 'events/s', 'MB/s gz', 'MB/s raw', 'peak RSS', 'lists', 'retries', 'resumes'], widths));
+  for (const { label, run } of rows) {
+    const s = run.summary;
+    if (run.exitCode !== 0 || s === null) {
+      console.log(pad([label, fmtInt(set.events), 'failed'], widths.slice(0, 3)));
+      continue;
+    }
+    const secs = run.wallMs / 1000;
+    console.log(
+      pad(
+        [
+          label,
+          fmtInt(s.events ?? 0),
+          secs.toFixed(2),
+          s.elapsedMs !== undefined ? (s.elapsedMs / 1000).toFixed(2) : '-',
+          fmtInt((s.events ?? 0) / secs),
+          ((s.bytesRead ?? 0) / (1024 * 1024) / secs).toFixed(1),
+          ((s.bytesDecoded ?? 0) / (1024 * 1024) / secs).toFixed(1),
+          s.peakRssBytes !== undefined ? `${mb(s.peakRssBytes)} MB` : '-',
+          String(s.listCalls ?? '-'),
+          String(s.retries ?? '-'),
+          String(s.resumes ?? '-'),
+        ],
+        widths,
+      ),
+    );
+  }
+  console.log('');
+  console.log("wall s: process start to exit; cli s: the summary's elapsedMs; events/s and MB/s per wall second, MB/s gz from");
+  console.log("bytesRead (compressed, as stored) and raw from bytesDecoded; peak RSS: the summary's peakRssBytes; lists, retries,");
+  console.log('resumes: listCalls, retries and resumes from the summary. Events go to stdout, which is /dev/null.');
+
+  const local = rows.find((r) => r.label === 'local');
+  const remote = rows.find((r) => r.label === 's3');
+  const ok = (r: typeof local): r is { label: string; run: CliRun } => r !== undefined && r.run.exitCode === 0 && r.run.summary !== null;
+  console.log('');
+  if (ok(local) && ok(remote)) {
+    const ls = local.run.summary!;
+    const rs = remote.run.summary!;
+    for (const field of ['events', 'records', 'bytesRead', 'bytesDecoded', 'objects', 'listCalls'] as const) {
+      if (ls[field] !== rs[field]) console.warn(`warn:  ${field} differs: local ${String(ls[field])}, s3 ${String(rs[field])}`);
+    }
+    if (rs.events !== set.events && rs.events !== set.parts) {
+      console.warn(`warn:  s3 summary says ${rs.events} events; the generator made ${set.events} requests, ${set.parts} counting statement parts`);
+    }
+    const ratio = local.run.wallMs / remote.run.wallMs;
+    console.log(
+      `${ratio >= TARGET_RATIO ? 'PASS' : 'MISS'}  S3 reads at ${ratio.toFixed(2)}x the local rate: ${fmtInt((rs.events ?? 0) / (remote.run.wallMs / 1000))} vs ${fmtInt((ls.events ?? 0) / (local.run.wallMs / 1000))} events/s (target >= ${TARGET_RATIO}x)`,
+    );
+  } else {
+    console.log('n/a   S3/local ratio: a run did not complete');
+  }
+  process.exitCode = broken ? 1 : 0;
+}
+
+await main();

@@ -1,0 +1,1 @@
+export { parquetDecoder as decoder } from './parquet-decoder.js';

@@ -1,0 +1,1 @@
+export { pgCsvDecoder as decoder } from './pg-csv-decoder.js';

@@ -1,0 +1,1 @@
+export { pgStderrDecoder as decoder } from './pg-stderr-decoder.js';

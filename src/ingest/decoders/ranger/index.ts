@@ -1,0 +1,1 @@
+export { rangerDecoder as decoder } from './ranger-decoder.js';

@@ -1,0 +1,1 @@
+export { redshiftDecoder as decoder } from './redshift-decoder.js';

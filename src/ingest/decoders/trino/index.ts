@@ -1,0 +1,1 @@
+export { trinoDecoder as decoder } from './trino-decoder.js';
