@@ -13,21 +13,16 @@
  * run exits non-zero.
  */
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
-import { generateAuditLogs } from '../samples/make-samples.js';
-import { fnv1a } from '../samples/gen/prng.js';
+import { dataSet, fmtInt, mb, pad, ROOT, type DataSet } from './lib/okera-data.js';
 import { startS3, testAwsEnv, type TestS3 } from '../test/helpers/s3-server.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The layout bench/extract.ts generates, so both benches share one cache. */
-const EVENTS_PER_DAY = 500_000;
-const FILES_PER_DAY = 4;
 const TARGET_RATIO = 0.7;
 const BUCKET = 'bench';
 
@@ -36,18 +31,6 @@ interface Args {
   seed: number;
   repeat: number;
   cli: string;
-}
-
-interface DataSet {
-  dir: string;
-  events: number;
-  parts: number;
-  records: number;
-  from: string;
-  to: string;
-  files: string[];
-  bytes: number;
-  rawBytes: number;
 }
 
 interface Summary {
@@ -100,57 +83,6 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-/**
- * Fingerprint of the generator's source, computed exactly as bench/extract.ts does, so a
- * set cached by either bench is reused by the other and rebuilt when the generator changes.
- */
-function generatorFingerprint(): string {
-  const dir = join(ROOT, 'samples', 'gen');
-  const gen = readdirSync(dir)
-    .filter((f) => f.endsWith('.ts'))
-    .sort()
-    .map((f) => join(dir, f));
-  return fnv1a([join(ROOT, 'samples', 'make-samples.ts'), ...gen].map((f) => readFileSync(f, 'utf8')).join('\0')).toString(16);
-}
-
-/**
- * The cached set bench/extract.ts uses (same directory, marker and generator call), or a
- * new one made with samples/make-samples.ts. (bench/extract.ts runs on import, so its
- * helper cannot be imported; the generator itself is shared.)
- */
-async function dataSet(events: number, seed: number): Promise<DataSet> {
-  const dir = join(ROOT, 'bench', 'data', `okera-s${seed}-n${events}`);
-  const marker = join(dir, '.complete.json');
-  const fingerprint = generatorFingerprint();
-  if (existsSync(marker)) {
-    const cached = JSON.parse(readFileSync(marker, 'utf8')) as DataSet & { fingerprint: string };
-    if (cached.fingerprint === fingerprint && cached.parts !== undefined && cached.files.every((f) => existsSync(join(dir, f)))) {
-      console.log(`data:  reusing ${relative(ROOT, dir)} (${fmtInt(events)} events)`);
-      return { ...cached, dir };
-    }
-  }
-  rmSync(dir, { recursive: true, force: true });
-  const days = Math.max(1, Math.ceil(events / EVENTS_PER_DAY));
-  process.stdout.write(`data:  generating ${fmtInt(events)} events into ${relative(ROOT, dir)} (${days} day(s) x ${FILES_PER_DAY} files) ... `);
-  const t0 = performance.now();
-  const res = await generateAuditLogs({ outDir: dir, seed, days, filesPerDay: FILES_PER_DAY, totalEvents: events, formats: ['okera'], gzip: 'all' });
-  console.log(`${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  const set: DataSet = {
-    dir,
-    events: res.okera!.requests,
-    parts: res.okera!.statementParts,
-    records: res.okera!.records,
-    from: res.from,
-    to: res.to,
-    files: res.files.map((f) => f.path),
-    bytes: res.files.reduce((n, f) => n + f.bytes, 0),
-    rawBytes: res.files.reduce((n, f) => n + f.rawBytes, 0),
-  };
-  writeFileSync(marker, JSON.stringify({ ...set, fingerprint }, null, 1));
-  return set;
-}
-
-/** Puts every file of the set under `prefix` in the bucket, streamed, four at a time. */
 async function upload(s3: TestS3, set: DataSet, prefix: string): Promise<number> {
   const t0 = performance.now();
   const limit = pLimit(4);
@@ -185,18 +117,6 @@ async function runCli(cli: string, source: string, set: DataSet, extraArgs: stri
     summary = null;
   }
   return { wallMs, exitCode, summary, stderrTail: lines.slice(-8).join('\n'), notes };
-}
-
-function fmtInt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
-
-function mb(bytes: number): string {
-  return (bytes / (1024 * 1024)).toFixed(1);
-}
-
-function pad(cells: string[], widths: number[]): string {
-  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
 }
 
 async function main(): Promise<void> {

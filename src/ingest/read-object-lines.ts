@@ -1,5 +1,6 @@
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { AuditReplayError } from '../core/errors.js';
 import type { IngestStats } from './ingest-stats.js';
 import { LineSplitter, type BadLine, type LineBatch } from './line-splitter.js';
 import type { ObjectRef, Source } from './source.js';
@@ -45,7 +46,8 @@ export async function* readObjectLines(
       }
     }
   } catch (err) {
-    if (signal?.aborted) throw err;
+    // Refused credentials fail the run at once: every other object would be refused too.
+    if (signal?.aborted || (err instanceof AuditReplayError && err.code === 'source-auth')) throw err;
     const partial = splitter.partial;
     splitter.dropPartial();
     const zlibCode = (err as { code?: string }).code ?? '';

@@ -9,11 +9,14 @@ import { backoffDelay, DEFAULT_RETRY, isRetryable, withRetry, type RetryOptions 
  * from `offset` on (a `Range: bytes=offset-` request). Every reopen counts against the
  * retry policy, the same one listings use.
  */
-export function resumableRead(open: (offset: number) => Promise<Readable>, options: RetryOptions & { onResume?: (offset: number) => void } = {}): Readable {
+export function resumableRead(open: (offset: number) => Promise<Readable>, options: RetryOptions & { onResume?: (offset: number, err: unknown) => void } = {}): Readable {
   let delivered = 0;
   let current: Readable | null = null;
   async function* bytes(): AsyncGenerator<Buffer> {
+    // Attempts count failures in a row: a read that made progress starts the count again,
+    // so a long object on a flaky link is not failed for breaks spread over hours.
     for (let attempt = 1; ; attempt++) {
+      const from = delivered;
       current = await withRetry(() => open(delivered), options);
       try {
         for await (const chunk of current) {
@@ -25,8 +28,9 @@ export function resumableRead(open: (offset: number) => Promise<Readable>, optio
       } catch (err) {
         options.signal?.throwIfAborted();
         const policy = options.policy ?? DEFAULT_RETRY;
+        if (delivered > from) attempt = 1;
         if (attempt >= policy.attempts || !isRetryable(err)) throw err;
-        options.onResume?.(delivered);
+        options.onResume?.(delivered, err);
         await sleep(backoffDelay(policy, attempt - 1), undefined, options.signal ? { signal: options.signal } : {});
       } finally {
         current.destroy();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gzipSync } from 'node:zlib';
+import { AuditReplayError } from '../../src/core/errors.js';
 import { newIngestStats } from '../../src/ingest/ingest-stats.js';
 import { readObjectLines, type ObjectProblem } from '../../src/ingest/read-object-lines.js';
 import { LocalSource } from '../../src/ingest/sources/local/local-source.js';
@@ -52,6 +53,18 @@ describe('readObjectLines', () => {
     expect(r.problems).toHaveLength(1);
     expect(r.problems[0]).toMatchObject({ reason: 'truncated-gzip', line: r.out.length + 1 });
     expect(r.problems[0]!.message).toMatch(/gzip data ends early after line \d+/);
+  });
+
+  it('fails the run when the store refuses the credentials, rather than rejecting object after object', async () => {
+    const refused = new AuditReplayError('source-auth', "access to bucket 'b' was refused using profile 'p'");
+    const source = { url: 'mem://', listDir: async () => ({ prefixes: [], objects: [] }), open: async () => Promise.reject(refused), close: async () => {} };
+    const ref: ObjectRef = { key: 'a.log', size: null, name: 'a.log', minTs: -Infinity, maxTs: Infinity };
+    const problems: ObjectProblem[] = [];
+    const read = async () => {
+      for await (const _ of readObjectLines(source, ref, newIngestStats(), (p) => problems.push(p))) void _;
+    };
+    await expect(read()).rejects.toBe(refused);
+    expect(problems).toEqual([]);
   });
 
   it('reports an object that cannot be opened as a read error', async () => {

@@ -106,6 +106,21 @@ describe('resumableRead', () => {
     expect(offsets).toEqual([0, 25_000, 50_000]);
   });
 
+  it('starts counting again after a read that made progress, so breaks spread over a long object are survived', async () => {
+    let opens = 0;
+    const out = await readAll(
+      resumableRead(
+        async (offset) => {
+          opens++;
+          return cutting(offset, offset + 10_000 < data.length ? 10_000 : Infinity);
+        },
+        { policy: FAST },
+      ),
+    );
+    expect(out.equals(data)).toBe(true);
+    expect(opens).toBeGreaterThan(FAST.attempts);
+  });
+
   it('fails with the last error when the object keeps breaking', async () => {
     await expect(readAll(resumableRead(async (offset) => cutting(offset, 0), { policy: FAST }))).rejects.toThrow('ECONNRESET');
   });

@@ -151,6 +151,7 @@ export class PgAssembler {
   }
 
   private event(r: PgRecord, statement: string, ts: number, session: string | null): BaseEvent {
+    r.load();
     const e: BaseEvent = {
       id: r.sessionId !== null && r.lineNum !== null ? `${r.sessionId}:${r.lineNum}` : `${this.object.name}:${r.line}`,
       ts,
@@ -242,6 +243,7 @@ export class PgAssembler {
   }
 
   private error(r: PgRecord, key: string, session: string | null): void {
+    r.load();
     const failed = r.statement;
     if (failed === null) return this.out.skip('error-without-statement');
     const error = r.sqlState !== null ? `${r.sqlState}: ${r.message}` : r.message;

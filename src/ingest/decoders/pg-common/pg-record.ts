@@ -12,6 +12,7 @@ export interface PgRecord {
   ts: number;
   user: string | null;
   database: string | null;
+  /** The backend's pid; parsers may leave it null when sessionId is set, as it only keys sessions without one. */
   pid: string | null;
   /** `%c`: session start time and pid in hex, e.g. `6736a1b2.1092`. */
   sessionId: string | null;
@@ -27,7 +28,16 @@ export interface PgRecord {
   applicationName: string | null;
   /** The client's host; parsers may leave it null when applicationName is set, since only one becomes the event's client. */
   remoteHost: string | null;
+  /**
+   * Fills user, database, lineNum, sqlState, detail, statement, applicationName and
+   * remoteHost when the parser left them to be read on demand: most records (a bare
+   * duration, a connection message) never need them. The assembler calls it before it
+   * reads any of them; a parser that fills every field leaves it a no-op.
+   */
+  load: () => void;
 }
+
+const nothing = (): void => {};
 
 /** A record to refill. */
 export function newPgRecord(): PgRecord {
@@ -47,6 +57,7 @@ export function newPgRecord(): PgRecord {
     statement: null,
     applicationName: null,
     remoteHost: null,
+    load: nothing,
   };
 }
 

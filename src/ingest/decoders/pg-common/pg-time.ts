@@ -11,9 +11,10 @@ function digits(text: string, at: number, n: number): number {
   return v;
 }
 
-// Records of one second share their date and time, and a log has one zone: both are
-// remembered so most records only read their fraction.
-let lastSecond = '';
+// Records of one second share their date and time, and a log has one zone: the last
+// second read (as a number made of its digits) and zone are remembered, so most records
+// cost a few character reads and no Date.UTC.
+let lastKey = -1;
 let lastSecondMs = 0;
 let lastZone = '';
 let lastZoneMin = 0;
@@ -21,7 +22,7 @@ let lastZoneMin = 0;
 /** Where the fraction fractionAt read ended. */
 let fractionEnd = 0;
 
-/** Reads `.ffffff` at pos as ms: 0 when absent, -2 when a dot has no digits. */
+/** Reads `.ffffff` at pos (at the dot) as ms: 0 when absent, -2 when the dot has no digits. */
 function fractionAt(text: string, pos: number, end: number): number {
   if (pos >= end || text.charCodeAt(pos) !== 46) {
     fractionEnd = pos;
@@ -53,28 +54,23 @@ function fractionAt(text: string, pos: number, end: number): number {
  */
 export function parsePgTime(text: string, start = 0, end = text.length, requireZone = false): number | null {
   if (end - start < 19) return null;
-  if (lastSecond !== '' && text.startsWith(lastSecond, start)) {
-    // The common case: the second of the record before, `.fff` (as %m writes it), the same zone.
-    let pos = start + 19;
-    let fraction = 0;
-    if (pos < end && text.charCodeAt(pos) === 46) {
-      const a = text.charCodeAt(pos + 1) - D0;
-      const b = text.charCodeAt(pos + 2) - D0;
-      const c = text.charCodeAt(pos + 3) - D0;
-      const d = pos + 4 < end ? text.charCodeAt(pos + 4) - D0 : -1;
-      if (a < 0 || a > 9 || b < 0 || b > 9 || c < 0 || c > 9 || (d >= 0 && d <= 9)) return parseFully(text, start, end, requireZone);
-      fraction = a * 100 + b * 10 + c;
-      pos += 4;
-    }
-    if (pos < end && text.charCodeAt(pos) === 32) pos++;
-    if (end - pos === lastZone.length && (lastZone === '' ? !requireZone : text.startsWith(lastZone, pos))) {
-      return lastSecondMs + fraction - lastZoneMin * 60_000;
-    }
+  // Records of a busy server share their millisecond: one string comparison, no parsing.
+  const whole = start === 0 && end === text.length ? text : text.slice(start, end);
+  if (whole === lastText && requireZone === lastRequireZone) return lastResult;
+  const ms = parse(text, start, end, requireZone);
+  if (ms !== null) {
+    lastText = whole;
+    lastRequireZone = requireZone;
+    lastResult = ms;
   }
-  return parseFully(text, start, end, requireZone);
+  return ms;
 }
 
-function parseFully(text: string, start: number, end: number, requireZone: boolean): number | null {
+let lastText = '';
+let lastRequireZone = false;
+let lastResult = 0;
+
+function parse(text: string, start: number, end: number, requireZone: boolean): number | null {
   const c10 = text.charCodeAt(start + 10);
   if (
     text.charCodeAt(start + 4) !== 45 ||
@@ -94,36 +90,55 @@ function parseFully(text: string, start: number, end: number, requireZone: boole
   if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 24 || minute < 0 || minute > 59 || second < 0 || second > 60) {
     return null;
   }
-  const fraction = fractionAt(text, start + 19, end);
-  if (fraction < 0) return null;
-  let pos = fractionEnd;
-  let offsetMin = 0;
-  if (pos < end && text.charCodeAt(pos) === 32) pos++;
-  const zoneFrom = pos;
-  const zoneLen = end - pos;
-  if (zoneLen === 0) {
-    if (requireZone) return null;
-  } else if (zoneLen === 1 && text.charCodeAt(pos) === 90) {
-    // Z
-  } else if (zoneLen === 3 && (text.startsWith('UTC', pos) || text.startsWith('GMT', pos))) {
-    // UTC
-  } else {
-    const sign = text.charCodeAt(pos);
-    if (sign !== 43 && sign !== 45) return null;
-    const hh = digits(text, pos + 1, 2);
-    if (hh < 0 || zoneLen < 3) return null;
-    let mm = 0;
-    if (zoneLen === 5) mm = digits(text, pos + 3, 2);
-    else if (zoneLen === 6 && text.charCodeAt(pos + 3) === 58) mm = digits(text, pos + 4, 2);
-    else if (zoneLen !== 3) return null;
-    if (mm < 0) return null;
-    offsetMin = (sign === 45 ? -1 : 1) * (hh * 60 + mm);
+  const key = ((((year * 16 + month) * 32 + day) * 32 + hour) * 64 + minute) * 64 + second;
+  let pos = start + 19;
+  let fraction = 0;
+  if (pos < end && text.charCodeAt(pos) === 46) {
+    fraction = fractionAt(text, pos, end);
+    if (fraction < 0) return null;
+    pos = fractionEnd;
   }
-  const secondMs = Date.UTC(year, month - 1, day, hour, minute, second);
-  if (Number.isNaN(secondMs)) return null;
-  lastSecond = text.slice(start, start + 19);
-  lastSecondMs = secondMs;
-  lastZone = text.slice(zoneFrom, end);
-  lastZoneMin = offsetMin;
-  return secondMs + fraction - offsetMin * 60_000;
+  if (pos < end && text.charCodeAt(pos) === 32) pos++;
+  const zoneLen = end - pos;
+  let offsetMin: number;
+  if (zoneLen === lastZone.length && sameAt(text, pos, lastZone)) {
+    if (zoneLen === 0 && requireZone) return null;
+    offsetMin = lastZoneMin;
+  } else {
+    const z = zoneOffset(text, pos, end, requireZone);
+    if (z === null) return null;
+    offsetMin = z;
+    lastZone = text.slice(pos, end);
+    lastZoneMin = z;
+  }
+  if (key !== lastKey) {
+    const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+    if (Number.isNaN(ms)) return null;
+    lastKey = key;
+    lastSecondMs = ms;
+  }
+  return lastSecondMs + fraction - offsetMin * 60_000;
+}
+
+function sameAt(text: string, pos: number, s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (text.charCodeAt(pos + i) !== s.charCodeAt(i)) return false;
+  return true;
+}
+
+/** The offset in minutes of the zone in `text[pos, end)`: UTC, GMT, Z or numeric; null otherwise. */
+function zoneOffset(text: string, pos: number, end: number, requireZone: boolean): number | null {
+  const zoneLen = end - pos;
+  if (zoneLen === 0) return requireZone ? null : 0;
+  if (zoneLen === 1 && text.charCodeAt(pos) === 90) return 0;
+  if (zoneLen === 3 && (text.startsWith('UTC', pos) || text.startsWith('GMT', pos))) return 0;
+  const sign = text.charCodeAt(pos);
+  if (sign !== 43 && sign !== 45) return null;
+  const hh = digits(text, pos + 1, 2);
+  if (hh < 0 || zoneLen < 3) return null;
+  let mm = 0;
+  if (zoneLen === 5) mm = digits(text, pos + 3, 2);
+  else if (zoneLen === 6 && text.charCodeAt(pos + 3) === 58) mm = digits(text, pos + 4, 2);
+  else if (zoneLen !== 3) return null;
+  if (mm < 0) return null;
+  return (sign === 45 ? -1 : 1) * (hh * 60 + mm);
 }

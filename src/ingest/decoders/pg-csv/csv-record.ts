@@ -127,6 +127,8 @@ export class CsvRecordReader {
 
   private fields(text: string, pos: number): CsvResult {
     const len = text.length;
+    // The next quote at or after pos (len when none): an unquoted field must end before it.
+    let quote = -1;
     while (true) {
       if (this.count === this.maxFields) {
         this.error = `more than ${this.maxFields} fields`;
@@ -140,14 +142,20 @@ export class CsvRecordReader {
         pos = after + 1;
         continue;
       }
-      const comma = text.indexOf(',', pos);
+      let comma = text.indexOf(',', pos);
+      if (comma < 0) comma = len;
+      if (quote < pos) {
+        quote = text.indexOf('"', pos);
+        if (quote < 0) quote = len;
+      }
+      if (quote < comma) {
+        this.error = `quote inside unquoted field ${this.count + 1}`;
+        return CSV_BAD;
+      }
       const n = this.count++;
       this.starts[n] = pos;
-      if (comma < 0) {
-        this.ends[n] = len;
-        return CSV_DONE;
-      }
       this.ends[n] = comma;
+      if (comma === len) return CSV_DONE;
       pos = comma + 1;
     }
   }

@@ -73,6 +73,18 @@ export const pgCsvDecoder: Decoder = {
     const rec = newPgRecord();
     let first = 0;
     let firstText = '';
+    // The columns only an event needs, read while the reader still holds the record.
+    rec.load = () => {
+      rec.user = reader.interned(USER_NAME);
+      rec.database = reader.interned(DATABASE_NAME);
+      rec.lineNum = reader.opt(SESSION_LINE_NUM);
+      rec.sqlState = reader.interned(SQL_STATE_CODE);
+      rec.detail = reader.opt(DETAIL);
+      rec.statement = reader.opt(QUERY);
+      rec.applicationName = reader.interned(APPLICATION_NAME);
+      // Only one of the two becomes the event's client.
+      rec.remoteHost = rec.applicationName === null ? hostOf(reader.opt(CONNECTION_FROM)) : null;
+    };
 
     const complete = (): void => {
       const n = reader.count;
@@ -91,19 +103,11 @@ export const pgCsvDecoder: Decoder = {
       rec.line = first;
       rec.raw = firstText;
       rec.ts = ts;
-      rec.user = reader.interned(USER_NAME);
-      rec.database = reader.interned(DATABASE_NAME);
-      rec.pid = reader.interned(PROCESS_ID);
       rec.sessionId = reader.interned(SESSION_ID);
-      rec.lineNum = reader.opt(SESSION_LINE_NUM);
+      // The pid only keys sessions when there is no session id.
+      rec.pid = rec.sessionId === null ? reader.opt(PROCESS_ID) : null;
       rec.severity = severity;
-      rec.sqlState = reader.interned(SQL_STATE_CODE);
       rec.message = reader.field(MESSAGE);
-      rec.detail = reader.opt(DETAIL);
-      rec.statement = reader.opt(QUERY);
-      rec.applicationName = reader.interned(APPLICATION_NAME);
-      // Only one of the two becomes the event's client.
-      rec.remoteHost = rec.applicationName === null ? hostOf(reader.opt(CONNECTION_FROM)) : null;
       assembler.record(rec);
     };
 

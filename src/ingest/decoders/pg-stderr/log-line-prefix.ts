@@ -40,8 +40,8 @@ interface Token {
   /** The value slot (V_*) or V_IGNORED; the literal text for LITERAL. */
   value: number;
   literal: string;
-  /** A width was given (`%-10u`): the value is padded with spaces. */
-  padded: boolean;
+  /** A width was given: `%10p` pads with spaces before the value (1), `%-10u` after it (-1); 0 without. */
+  padded: number;
 }
 
 const ESCAPES: Record<string, [kind: number, value: number]> = {
@@ -132,7 +132,7 @@ export class LogLinePrefix {
     const literal = (s: string): void => {
       const last = tokens[tokens.length - 1];
       if (last?.kind === LITERAL) last.literal += s;
-      else tokens.push({ kind: LITERAL, value: V_IGNORED, literal: s, padded: false });
+      else tokens.push({ kind: LITERAL, value: V_IGNORED, literal: s, padded: 0 });
     };
     for (let i = 0; i < source.length; i++) {
       const c = source[i]!;
@@ -141,10 +141,11 @@ export class LogLinePrefix {
         continue;
       }
       let j = i + 1;
-      if (source[j] === '-') j++;
-      let padded = false;
+      const left = source[j] === '-';
+      if (left) j++;
+      let padded = 0;
       while (j < source.length && source[j]! >= '0' && source[j]! <= '9') {
-        padded = true;
+        padded = left ? -1 : 1;
         j++;
       }
       const e = source[j];
@@ -201,7 +202,7 @@ export class LogLinePrefix {
         if (severityAt(text, pos) !== null) return pos;
         continue;
       }
-      if (t.padded) while (pos < len && text.charCodeAt(pos) === 32) pos++;
+      if (t.padded > 0) while (pos < len && text.charCodeAt(pos) === 32) pos++;
       const start = pos;
       switch (t.kind) {
         case TIMESTAMP:
@@ -235,7 +236,7 @@ export class LogLinePrefix {
         m.start[t.value] = start;
         m.end[t.value] = pos;
       }
-      if (t.padded) while (pos < len && text.charCodeAt(pos) === 32) pos++;
+      if (t.padded < 0) while (pos < len && text.charCodeAt(pos) === 32) pos++;
     }
     return severityAt(text, pos) !== null ? pos : -1;
   }
@@ -250,10 +251,8 @@ export class LogLinePrefix {
       if (t.value < 0) return;
       let s = pos;
       let e = end;
-      if (t.padded) {
-        while (s < e && text.charCodeAt(s) === 32) s++;
-        while (e > s && text.charCodeAt(e - 1) === 32) e--;
-      }
+      if (t.padded > 0) while (s < e && text.charCodeAt(s) === 32) s++;
+      if (t.padded < 0) while (e > s && text.charCodeAt(e - 1) === 32) e--;
       m.start[t.value] = s;
       m.end[t.value] = e;
     };

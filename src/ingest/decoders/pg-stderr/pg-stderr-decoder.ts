@@ -39,7 +39,7 @@ function prefixFor(source: string): LogLinePrefix {
  * has no --pg-prefix to go by, so a prefix without a leading time needs `--format pg-stderr`.
  */
 const SNIFF =
-  /^[^{"',]{0,40}?\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,6})? (?:[A-Za-z]{1,5}|[+-]\d{2}(?::?\d{2})?)(?=[^,\w]).{0,400}?\b(?:LOG|ERROR|WARNING|NOTICE|INFO|DEBUG|FATAL|PANIC):  /;
+  /^[^{"',]{0,40}?\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,6})? (?:[A-Za-z]{1,5}|[+-]\d{2}(?::?\d{2})?)(?=[^,\w]).{0,400}?\b(?:LOG|ERROR|WARNING|NOTICE|INFO|DEBUG|FATAL|PANIC): {2}/;
 
 const TAB = 9;
 // What the lines after a record's first line add to.
