@@ -144,11 +144,11 @@ export class CsvRecordReader {
       }
       let comma = text.indexOf(',', pos);
       if (comma < 0) comma = len;
-      if (quote < pos) {
+      if (comma > pos && quote < pos) {
         quote = text.indexOf('"', pos);
         if (quote < 0) quote = len;
       }
-      if (quote < comma) {
+      if (comma > pos && quote < comma) {
         this.error = `quote inside unquoted field ${this.count + 1}`;
         return CSV_BAD;
       }
