@@ -13,10 +13,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { dataSet, fmtInt, mb, pad, ROOT, type DataSet } from './lib/okera-data.js';
-
+import { dataSet, fmtInt, mb, pad, parseBenchArgs, ROOT, type DataSet } from './lib/okera-data.js';
 
 const TARGET_EVENTS_PER_SEC = 400_000;
 const TARGET_FLOOR_RATIO = 2;
@@ -25,13 +24,6 @@ const TARGET_RSS_BYTES = 200 * 1024 * 1024;
 const TARGET_RSS_GROWTH = 1.25;
 /** Old-space cap of the `heap` runs: about twice the live set extract keeps. */
 const HEAP_CAP_MB = 128;
-
-interface Args {
-  events: number;
-  seed: number;
-  repeat: number;
-  cli: string;
-}
 
 interface Summary {
   type?: string;
@@ -54,31 +46,6 @@ interface CliRun {
   polledHwmBytes: number | null;
   stderrTail: string;
   outBytes: number | null;
-}
-
-function parseArgs(argv: string[]): Args {
-  const args: Args = { events: 2_000_000, seed: 42, repeat: 1, cli: join(ROOT, 'bin', 'auditreplay.js') };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = argv[i + 1];
-    const num = (): number => {
-      const n = Number(value);
-      if (value === undefined || !Number.isInteger(n) || n < 1) throw new Error(`${flag} takes a positive whole number`);
-      i++;
-      return n;
-    };
-    if (flag === '--events') args.events = num();
-    else if (flag === '--seed') args.seed = num();
-    else if (flag === '--repeat') args.repeat = num();
-    else if (flag === '--cli' && value !== undefined) {
-      args.cli = resolve(value);
-      i++;
-    } else if (flag === '--help' || flag === '-h') {
-      console.log('usage: npx tsx bench/extract.ts [--events N] [--seed S] [--repeat K] [--cli PATH]');
-      process.exit(0);
-    } else throw new Error(`unknown argument: ${flag}`);
-  }
-  return args;
 }
 
 function which(cmd: string): boolean {
@@ -212,7 +179,7 @@ function rssOf(r: CliRun): number | null {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseBenchArgs(process.argv.slice(2), 'bench/extract.ts');
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(`bench: extract, node ${process.version}, ${cpu}, ${cpus().length} CPU(s)`);
   console.log(PINNED ? 'bench: CLI and floor pinned to CPU 0 with taskset -c 0' : 'bench: taskset not found, runs are NOT pinned to one core');

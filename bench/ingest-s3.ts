@@ -16,22 +16,15 @@ import { spawn } from 'node:child_process';
 import { createReadStream, existsSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
-import { dataSet, fmtInt, mb, pad, ROOT, type DataSet } from './lib/okera-data.js';
+import { dataSet, fmtInt, mb, pad, parseBenchArgs, ROOT, type DataSet } from './lib/okera-data.js';
 import { startS3, testAwsEnv, type TestS3 } from '../test/helpers/s3-server.js';
 
 /** The layout bench/extract.ts generates, so both benches share one cache. */
 const TARGET_RATIO = 0.7;
 const BUCKET = 'bench';
-
-interface Args {
-  events: number;
-  seed: number;
-  repeat: number;
-  cli: string;
-}
 
 interface Summary {
   type?: string;
@@ -56,31 +49,6 @@ interface CliRun {
   stderrTail: string;
   /** Stderr lines that are neither progress nor summary JSON (warnings, errors), so none passes unseen. */
   notes: string[];
-}
-
-function parseArgs(argv: string[]): Args {
-  const args: Args = { events: 2_000_000, seed: 42, repeat: 1, cli: join(ROOT, 'bin', 'auditreplay.js') };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = argv[i + 1];
-    const num = (): number => {
-      const n = Number(value);
-      if (value === undefined || !Number.isInteger(n) || n < 1) throw new Error(`${flag} takes a positive whole number`);
-      i++;
-      return n;
-    };
-    if (flag === '--events') args.events = num();
-    else if (flag === '--seed') args.seed = num();
-    else if (flag === '--repeat') args.repeat = num();
-    else if (flag === '--cli' && value !== undefined) {
-      args.cli = resolve(value);
-      i++;
-    } else if (flag === '--help' || flag === '-h') {
-      console.log('usage: npx tsx bench/ingest-s3.ts [--events N] [--seed S] [--repeat K] [--cli PATH]');
-      process.exit(0);
-    } else throw new Error(`unknown argument: ${flag}`);
-  }
-  return args;
 }
 
 async function upload(s3: TestS3, set: DataSet, prefix: string): Promise<number> {
@@ -120,7 +88,7 @@ async function runCli(cli: string, source: string, set: DataSet, extraArgs: stri
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseBenchArgs(process.argv.slice(2), 'bench/ingest-s3.ts');
   console.log(`bench: ingest-s3, node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} CPU(s)`);
   console.log('bench: NOT pinned to one core: s3rver runs in this process and serves from the other core while the CLI runs');
   if (!existsSync(args.cli)) throw new Error(`CLI not found: ${args.cli}`);

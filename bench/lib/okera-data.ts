@@ -95,3 +95,37 @@ export async function dataSet(events: number, seed: number): Promise<DataSet> {
   writeFileSync(marker, JSON.stringify({ ...set, fingerprint }, null, 1));
   return set;
 }
+
+/** The flags every data-set benchmark takes. */
+export interface BenchArgs {
+  events: number;
+  seed: number;
+  repeat: number;
+  cli: string;
+}
+
+/** Reads `--events N` (default 2,000,000), `--seed S` (42), `--repeat K` (1), `--cli PATH` (bin/auditreplay.js). */
+export function parseBenchArgs(argv: string[], script: string): BenchArgs {
+  const args: BenchArgs = { events: 2_000_000, seed: 42, repeat: 1, cli: join(ROOT, 'bin', 'auditreplay.js') };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = argv[i + 1];
+    const num = (): number => {
+      const n = Number(value);
+      if (value === undefined || !Number.isInteger(n) || n < 1) throw new Error(`${flag} takes a positive whole number`);
+      i++;
+      return n;
+    };
+    if (flag === '--events') args.events = num();
+    else if (flag === '--seed') args.seed = num();
+    else if (flag === '--repeat') args.repeat = num();
+    else if (flag === '--cli' && value !== undefined) {
+      args.cli = resolve(value);
+      i++;
+    } else if (flag === '--help' || flag === '-h') {
+      console.log(`usage: npx tsx ${script} [--events N] [--seed S] [--repeat K] [--cli PATH]`);
+      process.exit(0);
+    } else throw new Error(`unknown argument: ${flag}`);
+  }
+  return args;
+}
