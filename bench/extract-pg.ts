@@ -26,7 +26,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TARGET_VS_PGBADGER = 5;
 const TARGET_VS_PGREPLAY = 1;
 /** Bump when the way the log is made changes, so a cached log is rebuilt. */
-const DATA_VERSION = 1;
+const DATA_VERSION = 2;
 
 interface Args {
   lines: number;
@@ -313,8 +313,9 @@ async function main(): Promise<void> {
   console.log('');
   console.log(`events/s: the statements in the log (as extract counts them) per wall second of each tool, process start to exit${args.repeat > 1 ? `, best of ${args.repeat} rounds (pgBadger: 1)` : ''};`);
   console.log('vs ours: how many times longer the tool took than auditreplay extract on the same file.');
+  // Rounded down, so a ratio just under the target never reads as the target.
   const verdict = (name: string, ratio: number, target: number): void =>
-    console.log(`${ratio >= target ? 'PASS' : 'MISS'}  ${ratio.toFixed(2)}x ${name} (target >= ${target}x)`);
+    console.log(`${ratio >= target ? 'PASS' : 'MISS'}  ${(Math.floor(ratio * 100) / 100).toFixed(2)}x ${name} (target >= ${target}x)`);
   console.log('');
   verdict('the speed of pgBadger (one process)', runs[1]!.wallMs / ours.wallMs, TARGET_VS_PGBADGER);
   verdict("the speed of pgreplay's parse (-f -c)", runs[2]!.wallMs / ours.wallMs, TARGET_VS_PGREPLAY);

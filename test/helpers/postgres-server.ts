@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chown, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,7 +51,7 @@ export interface PostgresCluster {
   sql(sql: string, options?: PsqlOptions): Promise<string>;
   /** The log files written so far, full paths, sorted. */
   logFiles(): Promise<string[]>;
-  /** Stops the server (fast shutdown, which flushes the logging collector); the files stay. Idempotent. */
+  /** Stops the server (fast shutdown) and waits for the logging collector to write out the logs; the files stay. Idempotent. */
   stop(): Promise<void>;
   /** Stops the server and removes every file of the cluster. */
   destroy(): Promise<void>;
@@ -128,8 +128,40 @@ function run(file: string, args: string[], options: { input?: string; env?: Node
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    // A program that exits without reading its input (pg_ctl on an error) closes the pipe: its exit code says what happened.
+    child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** The pids of the postmaster's children whose command line says `logger` (the logging collector). */
+async function loggerPids(dataDir: string): Promise<number[]> {
+  const postmaster = Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      // The command name is in parentheses and may hold spaces: the parent pid is the second field after it.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== postmaster) continue;
+      const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmdline.includes('logger')) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+async function waitForExit(pids: number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const pid of pids) {
+    while (existsSync(`/proc/${pid}`)) {
+      if (Date.now() > deadline) throw new Error(`the logging collector (pid ${pid}) did not exit within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
 }
 
 async function runChecked(file: string, args: string[], what: string): Promise<void> {
@@ -206,8 +238,12 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   const stop = async (): Promise<void> => {
     if (!running) return;
     running = false;
+    // pg_ctl returns once the postmaster is gone, but the logging collector writes what is
+    // still in its pipe after that: wait for it too, or the last records may be missing.
+    const loggers = await loggerPids(dataDir).catch(() => []);
     const c = pgCtl(['-m', 'fast', '-w', '-t', '60', 'stop']);
     await runChecked(c.file, c.args, 'pg_ctl stop');
+    await waitForExit(loggers, 30_000);
   };
   return {
     host: '127.0.0.1',
