@@ -1,4 +1,4 @@
-import type { DecodeSink } from '../decoder.js';
+import type { DecodeSink, LineParser } from '../decoder.js';
 
 /**
  * Parses one JSON-object line, or rejects it as malformed and returns null. Shared by
@@ -26,4 +26,24 @@ export function str(value: unknown): string | null {
 /** True when a line is blank; blank lines are neither events nor rejects. */
 export function isBlank(text: string): boolean {
   return text.length === 0 || text.trim().length === 0;
+}
+
+/**
+ * The line parser of a JSON-lines format: blank lines are passed over, a line that is not
+ * a JSON object is rejected, and every record goes to `onRecord`. `end` (default: nothing)
+ * flushes what the format holds back.
+ */
+export function jsonRecordParser(
+  out: DecodeSink,
+  onRecord: (record: Record<string, unknown>, text: string, lineNo: number) => void,
+  end: () => void = () => {},
+): LineParser {
+  return {
+    line(text, lineNo) {
+      if (isBlank(text)) return;
+      const r = parseJsonObjectLine(text, lineNo, out);
+      if (r) onRecord(r, text, lineNo);
+    },
+    end,
+  };
 }

@@ -1,7 +1,7 @@
 import type { BaseEvent } from '../../../core/audit-event.js';
 import type { Decoder, DecodeSink, LineParser } from '../../decoder.js';
 import type { ObjectRef } from '../../source.js';
-import { isBlank, parseJsonObjectLine, str } from '../json-line.js';
+import { jsonRecordParser, str } from '../json-line.js';
 
 const REQUEST_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?/;
 
@@ -16,11 +16,7 @@ export const okeraDecoder: Decoder = {
   description: 'Okera audit log (JSON lines with request_id, statement, start/end_unix_time)',
   sniff: (line) => line.startsWith('{') && line.includes('"request_id"') && line.includes('"statement"'),
   open(object: ObjectRef, out: DecodeSink): LineParser {
-    return {
-      line(text, lineNo) {
-        if (isBlank(text)) return;
-        const r = parseJsonObjectLine(text, lineNo, out);
-        if (!r) return;
+    return jsonRecordParser(out, (r, text, lineNo) => {
         const id = str(r.request_id);
         if (id === null) return out.reject(lineNo, 'malformed-line', 'record has no request_id', text);
         if (typeof r.statement !== 'string') return out.reject(lineNo, 'malformed-line', 'record has no statement', text);
@@ -48,9 +44,7 @@ export const okeraDecoder: Decoder = {
           extra: extraFields(r),
         };
         out.event(event);
-      },
-      end() {},
-    };
+    });
   },
 };
 

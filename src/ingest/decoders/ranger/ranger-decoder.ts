@@ -1,7 +1,7 @@
 import type { BaseEvent } from '../../../core/audit-event.js';
 import type { Decoder, DecodeSink, LineParser } from '../../decoder.js';
 import type { ObjectRef } from '../../source.js';
-import { isBlank, parseJsonObjectLine, str } from '../json-line.js';
+import { jsonRecordParser, str } from '../json-line.js';
 import { parseIsoTime } from '../trino/iso-time.js';
 
 const FORMAT = 'ranger';
@@ -42,11 +42,9 @@ export const rangerDecoder: Decoder = {
       group = null;
     };
 
-    return {
-      line(text, lineNo) {
-        if (isBlank(text)) return;
-        const r = parseJsonObjectLine(text, lineNo, out);
-        if (!r) return;
+    return jsonRecordParser(
+      out,
+      (r, text, lineNo) => {
         if (r.evtTime === undefined && r.reqUser === undefined && r.repoType === undefined) {
           return out.reject(lineNo, 'malformed-line', 'not a Ranger audit record: no evtTime, reqUser or repoType', text);
         }
@@ -91,10 +89,8 @@ export const rangerDecoder: Decoder = {
           deniedBy: result === 0 ? access.policy : null,
         };
       },
-      end() {
-        flush();
-      },
-    };
+      flush,
+    );
   },
 };
 

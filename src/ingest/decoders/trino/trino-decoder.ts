@@ -1,7 +1,7 @@
 import type { BaseEvent } from '../../../core/audit-event.js';
 import type { Decoder, DecodeSink, LineParser } from '../../decoder.js';
 import type { ObjectRef } from '../../source.js';
-import { isBlank, parseJsonObjectLine, str } from '../json-line.js';
+import { jsonRecordParser, str } from '../json-line.js';
 import { parseInstant } from './iso-time.js';
 import { parseTrinoDuration } from './trino-duration.js';
 
@@ -21,11 +21,7 @@ export const trinoDecoder: Decoder = {
   description: 'Trino QueryCompletedEvent JSON lines (HTTP or Kafka event listener)',
   sniff: (line) => line.startsWith('{') && line.includes('"queryId"') && line.includes('"createTime"'),
   open(object: ObjectRef, out: DecodeSink): LineParser {
-    return {
-      line(text, lineNo) {
-        if (isBlank(text)) return;
-        const r = parseJsonObjectLine(text, lineNo, out);
-        if (!r) return;
+    return jsonRecordParser(out, (r, text, lineNo) => {
         const payload = obj(r.eventPayload);
         const e = payload ?? r;
         const metadata = obj(e.metadata);
@@ -68,9 +64,7 @@ export const trinoDecoder: Decoder = {
         const extra = extraFields(e, metadata, context, failure, payload !== null ? obj(r.eventMetadata) : null);
         if (extra) event.extra = extra;
         out.event(event);
-      },
-      end() {},
-    };
+    });
   },
 };
 
