@@ -15,7 +15,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { dataSet, fmtInt, mb, pad, parseBenchArgs, ROOT, type DataSet } from './lib/okera-data.js';
+import { dataSet, fmtInt, mb, pad, parseBenchArgs, ROOT, summaryLine, type DataSet } from './lib/okera-data.js';
 
 const TARGET_EVENTS_PER_SEC = 400_000;
 const TARGET_FLOOR_RATIO = 2;
@@ -152,13 +152,7 @@ async function runCli(cli: string, set: DataSet, out: string, nodeArgs: readonly
   clearInterval(poll);
   const wallMs = performance.now() - t0;
   const lines = tail.trimEnd().split('\n');
-  let summary: Summary | null = null;
-  try {
-    const parsed = JSON.parse(lines[lines.length - 1] ?? '') as Summary;
-    if (parsed.type === 'summary') summary = parsed;
-  } catch {
-    summary = null;
-  }
+  const summary = summaryLine<Summary>(lines);
   const outBytes = out !== '-' && existsSync(out) ? statSync(out).size : null;
   return { wallMs, exitCode, summary, polledHwmBytes: hwm, stderrTail: lines.slice(-8).join('\n'), outBytes };
 }

@@ -19,7 +19,7 @@ import { cpus, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
-import { dataSet, fmtInt, mb, pad, parseBenchArgs, ROOT, type DataSet } from './lib/okera-data.js';
+import { dataSet, fmtInt, mb, pad, parseBenchArgs, ROOT, summaryLine, type DataSet } from './lib/okera-data.js';
 import { startS3, testAwsEnv, type TestS3 } from '../test/helpers/s3-server.js';
 
 /** The layout bench/extract.ts generates, so both benches share one cache. */
@@ -77,13 +77,7 @@ async function runCli(cli: string, source: string, set: DataSet, extraArgs: stri
   const exitCode = await new Promise<number | null>((res) => child.on('close', res));
   const wallMs = performance.now() - t0;
   const lines = tail.trimEnd().split('\n');
-  let summary: Summary | null = null;
-  try {
-    const parsed = JSON.parse(lines[lines.length - 1] ?? '') as Summary;
-    if (parsed.type === 'summary') summary = parsed;
-  } catch {
-    summary = null;
-  }
+  const summary = summaryLine<Summary>(lines);
   return { wallMs, exitCode, summary, stderrTail: lines.slice(-8).join('\n'), notes };
 }
 

@@ -129,3 +129,13 @@ export function parseBenchArgs(argv: string[], script: string): BenchArgs {
   }
   return args;
 }
+
+/** The CLI's JSON summary: the last stderr line, when it is one; null otherwise. */
+export function summaryLine<T extends { type?: string }>(lines: readonly string[]): T | null {
+  try {
+    const parsed = JSON.parse(lines[lines.length - 1] ?? '') as T;
+    return parsed.type === 'summary' ? parsed : null;
+  } catch {
+    return null;
+  }
+}
