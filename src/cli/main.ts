@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { AuditReplayError, EXIT } from '../core/errors.js';
 import { registerExtract } from './extract-command.js';
+import { registerSync } from './sync-command.js';
+import { registerVerify } from './verify-command.js';
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -28,6 +30,8 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 too many rejects, 4 credentials refused,
     code = await action(controller.signal);
   };
   registerExtract(program, run);
+  registerSync(program, run);
+  registerVerify(program, run);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -26,6 +26,20 @@ export type ErrorCode =
   | 'format-unknown'
   | 'too-many-rejects'
   | 'sink-failed'
+  /** The target refused the credentials or the user may not connect: not retried. */
+  | 'target-auth'
+  /** The target could not be reached, or the connection dropped mid-operation: retryable. */
+  | 'target-lost'
+  /** A statement failed on the target; `sqlState` says why. */
+  | 'target-failed'
+  /** The target cannot do what was asked (e.g. a second database on PGlite). */
+  | 'target-unsupported'
+  /** Another sync holds the target's lock. */
+  | 'target-busy'
+  /** Sync stopped at a statement that failed on the target (`--on-error stop`). */
+  | 'sync-halted'
+  /** `verify` found the two catalogs different. */
+  | 'drift'
   | 'aborted'
   | 'internal';
 
@@ -37,5 +51,7 @@ export const EXIT = {
   tooManyRejects: 3,
   /** Credentials missing, wrong or not allowed: retrying will not help. */
   auth: 4,
+  /** Another sync is running against the same target. */
+  busy: 5,
   interrupted: 130,
 } as const;

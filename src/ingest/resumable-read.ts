@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay, DEFAULT_RETRY, isRetryable, withRetry, type RetryOptions } from './retry.js';
+import { backoffDelay, DEFAULT_RETRY, isRetryable, withRetry, type RetryOptions } from '../core/retry.js';
 
 /**
  * Reads an object as one stream even when the connection drops midway: on a retryable

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { RetryPolicy } from './retry.js';
+import type { RetryPolicy } from '../core/retry.js';
 
 /**
  * A place that holds audit log objects: a local folder or a bucket. Sources only list

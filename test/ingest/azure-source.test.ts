@@ -14,7 +14,7 @@ import {
 } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditReplayError, EXIT } from '../../src/core/errors.js';
-import type { RetryPolicy } from '../../src/ingest/retry.js';
+import type { RetryPolicy } from '../../src/core/retry.js';
 import { AzureSource, type AzureSourceOptions } from '../../src/ingest/sources/azure/azure-source.js';
 import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type Azurite } from '../helpers/azure-azurite.js';
 import { startFaultProxy, type Fault, type FaultProxy, type SeenRequest } from '../helpers/fault-proxy.js';

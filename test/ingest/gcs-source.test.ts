@@ -9,7 +9,7 @@ import type { AuditEvent } from '../../src/core/audit-event.js';
 import { AuditReplayError, EXIT } from '../../src/core/errors.js';
 import { extract } from '../../src/extract/extract-pipeline.js';
 import { RejectLog } from '../../src/ingest/reject-log.js';
-import type { RetryPolicy } from '../../src/ingest/retry.js';
+import type { RetryPolicy } from '../../src/core/retry.js';
 import { GcsSource, type GcsSourceOptions } from '../../src/ingest/sources/gcs/gcs-source.js';
 import { openSource } from '../../src/ingest/source-registry.js';
 import { startFaultProxy, type Fault } from '../helpers/fault-proxy.js';

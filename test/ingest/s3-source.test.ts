@@ -2,7 +2,7 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditReplayError } from '../../src/core/errors.js';
-import type { RetryPolicy } from '../../src/ingest/retry.js';
+import type { RetryPolicy } from '../../src/core/retry.js';
 import { openSource } from '../../src/ingest/source-registry.js';
 import { credentialSource, S3Source, type S3SourceOptions } from '../../src/ingest/sources/s3/s3-source.js';
 import { startFaultProxy, type Fault, type FaultProxy, type SeenRequest } from '../helpers/fault-proxy.js';

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient, type StoragePipelineOptions } from '@azure/storage-blob';
 import { AuditReplayError } from '../../../core/errors.js';
 import { resumableRead } from '../../resumable-read.js';
-import { DEFAULT_RETRY, httpStatus, isRetryable, withRetry, type RetryPolicy } from '../../retry.js';
+import { DEFAULT_RETRY, httpStatus, isRetryable, withRetry, type RetryPolicy } from '../../../core/retry.js';
 import type { DirListing, ObjectInfo, Source, SourceOptions } from '../../source.js';
 import { parseAzureUrl, redactAzureSecrets, resolveAzureAuth, type AzureAuth, type AzureLocation } from './azure-url.js';
 

@@ -2,7 +2,7 @@ import { addAbortSignal, Readable } from 'node:stream';
 import { Storage, type Bucket } from '@google-cloud/storage';
 import { AuditReplayError } from '../../../core/errors.js';
 import { resumableRead } from '../../resumable-read.js';
-import { DEFAULT_RETRY, httpStatus, isRetryable, withRetry, type RetryOptions, type RetryPolicy } from '../../retry.js';
+import { DEFAULT_RETRY, httpStatus, isRetryable, withRetry, type RetryOptions, type RetryPolicy } from '../../../core/retry.js';
 import type { DirListing, ObjectInfo, Source, SourceOptions } from '../../source.js';
 
 /** GcsSource's settings beyond the shared ones. */

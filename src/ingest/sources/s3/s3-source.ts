@@ -2,7 +2,7 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, ty
 import { Readable } from 'node:stream';
 import { AuditReplayError } from '../../../core/errors.js';
 import { resumableRead } from '../../resumable-read.js';
-import { DEFAULT_RETRY, httpStatus, isRetryable, withRetry, type RetryPolicy } from '../../retry.js';
+import { DEFAULT_RETRY, httpStatus, isRetryable, withRetry, type RetryPolicy } from '../../../core/retry.js';
 import type { DirListing, ObjectInfo, Source, SourceOptions } from '../../source.js';
 
 /** Options of the S3 source: the common ones, plus the listing page size. */

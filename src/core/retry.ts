@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
- * The one place that decides whether a failed storage call is worth trying again, for
- * every cloud: the SDKs' own retries are switched off so that this policy alone counts
- * attempts, backs off and gives up.
+ * The one place that decides whether a failed call is worth trying again: storage calls
+ * of every cloud (the SDKs' own retries are switched off so that this policy alone counts
+ * attempts, backs off and gives up) and target connections that dropped.
  */
 export interface RetryPolicy {
   /** Tries in all, the first included (default 6). */
@@ -62,6 +62,8 @@ export function isRetryable(err: unknown): boolean {
   if (err === null || typeof err !== 'object') return false;
   const e = err as { name?: string; code?: unknown; message?: string; $retryable?: unknown; cause?: unknown };
   if (e.name === 'AbortError') return false;
+  // A target's dropped connection: a new one may succeed, and the ledger makes the retry safe.
+  if (e.name === 'AuditReplayError' && e.code === 'target-lost') return true;
   const status = httpStatus(err);
   if (status !== null) return RETRY_STATUS.has(status);
   if (typeof e.name === 'string' && RETRY_NAMES.has(e.name)) return true;

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { resumableRead } from '../../src/ingest/resumable-read.js';
-import { backoffDelay, isRetryable, withRetry, type RetryPolicy } from '../../src/ingest/retry.js';
+import { backoffDelay, isRetryable, withRetry, type RetryPolicy } from '../../src/core/retry.js';
 
 const FAST: RetryPolicy = { attempts: 4, baseDelayMs: 1, maxDelayMs: 5 };
 const status = (code: number, name = 'Error') => Object.assign(new Error(`HTTP ${code}`), { name, $metadata: { httpStatusCode: code } });
