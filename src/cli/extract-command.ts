@@ -2,31 +2,22 @@ import type { Command } from 'commander';
 import { EVENT_KINDS, type AuditEvent, type EventKind, type Reject } from '../core/audit-event.js';
 import { auditEventToJson } from '../core/audit-event-json.js';
 import { AuditReplayError } from '../core/errors.js';
-import { parseDuration, parseTime } from '../core/time.js';
+import { parseTime } from '../core/time.js';
 import { extract, type ExtractStats } from '../extract/extract-pipeline.js';
 import { RejectLog } from '../ingest/reject-log.js';
 import { openSink } from '../sinks/sink-registry.js';
 import type { Sink } from '../sinks/sink.js';
+import { list, positiveInt } from './flag-values.js';
 import { Progress, type ProgressMode } from './progress.js';
+import { addSourceFlags, sourceSettings, type SourceFlags } from './source-flags.js';
 
-export interface ExtractFlags {
-  source: string;
+export interface ExtractFlags extends SourceFlags {
   from: string;
   to: string;
   kind?: string;
   user?: string;
   database?: string;
   okOnly?: boolean;
-  format: string;
-  pgPrefix?: string;
-  columns?: string;
-  layout: string;
-  lookback: string;
-  readConcurrency: string;
-  s3Endpoint?: string;
-  gcsEndpoint?: string;
-  reorderWindow: string;
-  reorderMax: string;
   out: string;
   rejects?: string;
   maxRejects?: string;
@@ -47,26 +38,16 @@ Examples:
 
 /** Registers `auditreplay extract` on the program. */
 export function registerExtract(program: Command, run: (action: (signal: AbortSignal) => Promise<number>) => Promise<void>): void {
-  program
+  const command = program
     .command('extract')
-    .description('Read a time window of audit logs and write one AuditEvent per statement (JSON lines).')
-    .requiredOption('--source <url>', 'where the audit logs are: a path, file://, s3://bucket/prefix, az://container/prefix, gs://bucket/prefix')
+    .description('Read a time window of audit logs and write one AuditEvent per statement (JSON lines).');
+  addSourceFlags(command)
     .requiredOption('--from <time>', 'window start, inclusive: ISO 8601, a date, or relative (24h, 7d)')
     .option('--to <time>', 'window end, exclusive', 'now')
     .option('--kind <kinds>', `keep only these kinds, comma-separated (${EVENT_KINDS.join(', ')})`)
     .option('--user <users>', 'keep only statements of these users, comma-separated')
     .option('--database <dbs>', 'keep only statements run in these databases, comma-separated')
     .option('--ok-only', 'keep only statements that succeeded on the primary')
-    .option('--format <name>', 'log format: auto (sniffed per object), okera, pg-json, pg-csv, pg-stderr, redshift, trino, ranger, parquet', 'auto')
-    .option('--pg-prefix <prefix>', "log_line_prefix of PostgreSQL stderr logs, e.g. '%m|%u|%d|%c|'")
-    .option('--columns <mapping>', 'column mapping of tabular logs: field=column,... (e.g. id=query_id,statement=query_text,ts=start_time)')
-    .option('--layout <layout>', "date layout of the folders: auto, hive, path, flat, or a template like '{yyyy}/{MM}/{dd}'", 'auto')
-    .option('--lookback <duration>', 'read partitions this much before the window: files hold records from before their date', '1h')
-    .option('--read-concurrency <n>', 'objects opened ahead of need, and listings in flight', '8')
-    .option('--s3-endpoint <url>', 'an S3-compatible store (MinIO, Ceph), addressed path-style; default AWS_ENDPOINT_URL')
-    .option('--gcs-endpoint <url>', 'a GCS endpoint such as an emulator; default STORAGE_EMULATOR_HOST')
-    .option('--reorder-window <duration>', 'how late a record may arrive in its object and still be placed (longest statement)', '1h')
-    .option('--reorder-max <n>', 'records held per object for reordering at most, bounding memory on bursts', '100000')
     .option('--out <sink>', "where events go: '-' (stdout), FILE.jsonl or FILE.jsonl.gz", '-')
     .option('--rejects <sink>', 'where bad input goes, one JSON line per reject with object and line')
     .option('--max-rejects <n>', 'fail (exit 3) once more than this many records are rejected')
@@ -96,21 +77,8 @@ export async function runExtract(flags: ExtractFlags, signal?: AbortSignal): Pro
       process.stderr.write(m + '\n'),
     );
     const { events, stats } = extract({
-      source: flags.source,
+      ...sourceSettings(flags),
       window,
-      format: flags.format,
-      decoderOptions: {
-        ...(flags.pgPrefix !== undefined ? { pgPrefix: flags.pgPrefix } : {}),
-        ...(flags.columns !== undefined ? { columns: parseColumns(flags.columns) } : {}),
-      },
-      layout: flags.layout,
-      lookbackMs: parseDuration(flags.lookback),
-      readConcurrency: positiveInt(flags.readConcurrency, '--read-concurrency'),
-      sourceOptions: {
-        ...(flags.s3Endpoint ? { s3Endpoint: flags.s3Endpoint } : {}),
-        ...(flags.gcsEndpoint ? { gcsEndpoint: flags.gcsEndpoint } : {}),
-      },
-      reorderWindow: { spanMs: parseDuration(flags.reorderWindow), maxRecords: positiveInt(flags.reorderMax, '--reorder-max') },
       filter: {
         ...(kinds ? { kinds: kinds as EventKind[] } : {}),
         ...(flags.user ? { users: list(flags.user)! } : {}),
@@ -176,27 +144,4 @@ function writeSummary(stats: ExtractStats, rejects: RejectLog, elapsedMs: number
     );
   }
   process.stderr.write(JSON.stringify(summary) + '\n');
-}
-
-/** Reads `field=column,field=column` into a map; a pair without `=` is a usage error. */
-function parseColumns(value: string): Record<string, string> {
-  const map: Record<string, string> = {};
-  for (const pair of value.split(',').map((x) => x.trim()).filter(Boolean)) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0 || eq === pair.length - 1) throw new AuditReplayError('usage', `--columns: '${pair}' is not field=column`);
-    map[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
-  }
-  return map;
-}
-
-function list(value: string | undefined): string[] | undefined {
-  if (value === undefined) return undefined;
-  const items = value.split(',').map((x) => x.trim()).filter(Boolean);
-  return items.length ? items : undefined;
-}
-
-function positiveInt(value: string, flag: string, min = 1): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new AuditReplayError('usage', `${flag} takes a whole number >= ${min}, not '${value}'`);
-  return n;
 }

@@ -17,7 +17,8 @@ Examples:
   $ auditreplay extract --source samples/logs --from 2026-11-17 --to 2026-11-21 --out events.jsonl
   $ auditreplay extract --source /data/audit --from 24h --kind ddl,dcl --rejects rejects.jsonl
 
-Exit codes: 0 ok, 1 failure, 2 usage, 3 too many rejects, 4 credentials refused, 130 interrupted.`,
+Exit codes: 0 ok, 1 failure (sync halted, verify found drift), 2 usage, 3 too many rejects, 4 credentials refused,
+5 another sync holds the target, 130 interrupted.`,
     )
     .showHelpAfterError('(add --help for usage and examples)');
 
@@ -50,7 +51,8 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 too many rejects, 4 credentials refused,
 
 function reportError(err: unknown): number {
   if (err instanceof AuditReplayError) {
-    process.stderr.write(`auditreplay: ${err.message}\n`);
+    // A halted sync has printed its report already.
+    if (err.code !== 'sync-halted') process.stderr.write(`auditreplay: ${err.message}\n`);
     switch (err.code) {
       case 'usage':
       case 'bad-time':
@@ -58,7 +60,10 @@ function reportError(err: unknown): number {
       case 'too-many-rejects':
         return EXIT.tooManyRejects;
       case 'source-auth':
+      case 'target-auth':
         return EXIT.auth;
+      case 'target-busy':
+        return EXIT.busy;
       case 'aborted':
         return EXIT.interrupted;
       default:

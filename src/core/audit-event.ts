@@ -79,4 +79,10 @@ export type RejectReason =
   | 'bad-timestamp'
   | 'unknown-format'
   | 'read-error'
-  | 'late-record';
+  | 'late-record'
+  /** Sync: the statement failed on the secondary and `--on-error skip` went on. */
+  | 'target-error'
+  /** Sync: the DCL guard refused the statement (superuser, admin option, denied role). */
+  | 'refused'
+  /** Sync: the statement text is incomplete (an unterminated quote or comment: a cut log line?). */
+  | 'incomplete-statement';
