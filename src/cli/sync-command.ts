@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { EVENT_KINDS, type AuditEvent, type EventKind, type Reject } from '../core/audit-event.js';
 import { AuditReplayError } from '../core/errors.js';
-import { formatTime, parseDuration, parseTime } from '../core/time.js';
+import { formatTime, parseTime } from '../core/time.js';
 import { extract } from '../extract/extract-pipeline.js';
 import { RejectLog } from '../ingest/reject-log.js';
 import { parseNameMap, type NameMaps } from '../replay/name-map.js';

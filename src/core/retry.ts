@@ -62,8 +62,9 @@ export function isRetryable(err: unknown): boolean {
   if (err === null || typeof err !== 'object') return false;
   const e = err as { name?: string; code?: unknown; message?: string; $retryable?: unknown; cause?: unknown };
   if (e.name === 'AbortError') return false;
-  // A target's dropped connection: a new one may succeed, and the ledger makes the retry safe.
-  if (e.name === 'AuditReplayError' && e.code === 'target-lost') return true;
+  // A target's dropped connection may pass on a new one, and the ledger makes the retry safe.
+  // Any other target error is the statement's own (even one whose message says "aborted").
+  if (e.name === 'AuditReplayError' && typeof e.code === 'string' && e.code.startsWith('target-')) return e.code === 'target-lost';
   const status = httpStatus(err);
   if (status !== null) return RETRY_STATUS.has(status);
   if (typeof e.name === 'string' && RETRY_NAMES.has(e.name)) return true;

@@ -20,7 +20,7 @@ export interface QueryResult<R = Record<string, unknown>> {
   rows: R[];
   /** Rows affected or returned, as the command tag says; null when it says nothing. */
   rowCount: number | null;
-  /** The command tag's verb, e.g. `SELECT`, `CREATE TABLE`. */
+  /** The command tag's first word, e.g. `SELECT`, `CREATE` (both drivers report only that). */
   command: string | null;
 }
 

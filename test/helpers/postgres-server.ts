@@ -19,6 +19,17 @@ export interface StartPostgresOptions {
   settings?: Record<string, PgSetting>;
   /** Debian packages needed besides postgresql-15 (default `postgresql-15-pgaudit` when pgaudit is preloaded). */
   packages?: string[];
+  /**
+   * pg_hba.conf lines put before initdb's trust lines (first match wins), e.g.
+   * `host all alice 127.0.0.1/32 scram-sha-256` to make one user need a password.
+   */
+  hbaLines?: string[];
+  /**
+   * Files written into the data directory before the server starts, owned by the
+   * server's OS user with mode 0600 (as a TLS key must be): name -> content, e.g.
+   * `{'server.key': key, 'server.crt': cert}` with settings `ssl_cert_file: 'server.crt'`.
+   */
+  dataFiles?: Record<string, string>;
 }
 
 export interface PsqlOptions {
@@ -199,6 +210,18 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   } catch (err) {
     await rm(root, { recursive: true, force: true });
     throw err;
+  }
+
+  if (options.hbaLines?.length) {
+    const hba = join(dataDir, 'pg_hba.conf');
+    await writeFile(hba, `${options.hbaLines.join('\n')}\n${await readFile(hba, 'utf8')}`);
+  }
+  for (const [name, content] of Object.entries(options.dataFiles ?? {})) {
+    const file = join(dataDir, name);
+    await writeFile(file, content, { mode: 0o600 });
+    if (process.getuid?.() === 0) {
+      await chown(file, Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), Number(execFileSync('id', ['-g', 'postgres']).toString().trim()));
+    }
   }
 
   const port = await freePort();

@@ -45,7 +45,8 @@ afterAll(async () => {
 }, 120_000);
 
 function sourceArgs(): string[] {
-  return ['--source', logDir, '--format', 'pg-json', '--layout', 'flat'];
+  // The collector's folder also holds postgresql.log (stderr before jsonlog starts): sniffed per object.
+  return ['--source', logDir, '--layout', 'flat'];
 }
 
 async function newSecondary(): Promise<PostgresCluster> {
@@ -56,7 +57,8 @@ async function newSecondary(): Promise<PostgresCluster> {
 
 function sync(secondary: PostgresCluster | string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   const url = typeof secondary === 'string' ? secondary : secondary.url('postgres');
-  return runCli(['sync', ...sourceArgs(), '--from', FROM, '--target', url, '--batch', '20', ...extra], { env });
+  // The workload grants WITH ADMIN OPTION among its own roles: allowed explicitly, as an operator would.
+  return runCli(['sync', ...sourceArgs(), '--from', FROM, '--target', url, '--batch', '20', '--allow-roles', 'wl_*', ...extra], { env });
 }
 
 async function query<R>(url: string, sql: string, params: unknown[] = []): Promise<R[]> {
@@ -124,7 +126,7 @@ describe('sync onto a real PostgreSQL 15 secondary', () => {
     expect(again.summary?.alreadyApplied).toBe(expectedIds.length);
 
     // Nightly mode: no --from, the checkpoint minus the lookback; the ledger absorbs the overlap.
-    const nightly = await runCli(['sync', ...sourceArgs(), '--target', secondary.url('postgres'), '--lookback', '2d']);
+    const nightly = await runCli(['sync', ...sourceArgs(), '--target', secondary.url('postgres'), '--lookback', '2d', '--allow-roles', 'wl_*']);
     expect(nightly.code, nightly.stderr).toBe(0);
     expect(nightly.summary?.applied).toBe(0);
     expect(nightly.summary?.alreadyApplied).toBe(expectedIds.length);
@@ -174,6 +176,33 @@ describe('sync onto a real PostgreSQL 15 secondary', () => {
       } else {
         expect(res.summary?.retries).toBeGreaterThan(0);
       }
+    } finally {
+      await proxy.close();
+    }
+    await expectExactlyOnce(secondary);
+    await expectNoDrift(secondary);
+  }, 300_000);
+
+  it('reconnects by itself when every connection drops while it runs, and the ledger decides what is left', async () => {
+    const secondary = await newSecondary();
+    const proxy = await startTcpProxy(secondary.port);
+    try {
+      const running = sync(`postgres://postgres@127.0.0.1:${proxy.port}/postgres`, ['--batch', '5']);
+      let done = false;
+      void running.then(() => (done = true));
+      // Drop everything once the first statements are in, while later batches are in flight.
+      let applied = 0;
+      while (!done && applied < 60) {
+        await new Promise((r) => setTimeout(r, 20));
+        const rows = await query<{ n: string }>(secondary.url('postgres'), 'SELECT count(*) AS n FROM auditreplay.applied').catch(() => []);
+        applied = Number(rows[0]?.n ?? 0);
+      }
+      expect(done, 'sync finished before the drop: make the workload larger').toBe(false);
+      proxy.dropAll();
+      const res = await running;
+      expect(res.code, res.stderr).toBe(0);
+      expect(res.summary?.retries).toBeGreaterThan(0);
+      expect(res.stderr).toContain('reconnecting');
     } finally {
       await proxy.close();
     }

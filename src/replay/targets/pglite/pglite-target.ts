@@ -2,20 +2,27 @@ import { PGlite } from '@electric-sql/pglite';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AuditReplayError } from '../../../core/errors.js';
+import { splitStatements } from '../../../extract/sql/split-statements.js';
 import type { ConnectOptions, QueryOptions, QueryResult, StreamOptions, Target, TargetSession } from '../../target.js';
-import { targetError } from '../../target-error.js';
+import { abortedError, targetError } from '../../target-error.js';
 import { acquireLockFile, type LockFile } from './lock-file.js';
+
+/** The superuser PGlite runs as. */
+const SUPERUSER = 'postgres';
+/** Statements that reset the session user: a no-op in PGlite's single-user backend, which never records whom it started as. */
+const RESET_SESSION_AUTH = /^(RESET\s+SESSION\s+AUTHORIZATION|SET\s+SESSION\s+AUTHORIZATION\s+DEFAULT)$/i;
 
 /**
  * An embedded PostgreSQL (PGlite, WASM) in this process: `pglite://memory`, or
- * `pglite://DIR` kept on disk. It holds one database and one backend, so sessions
- * share it one statement at a time; a lock file keeps a second process off a DIR.
+ * `pglite://DIR` kept on disk (created when missing). It holds one database and one
+ * backend, so sessions share it one statement at a time, and a transaction one session
+ * opens is seen by the others; a lock file (`DIR.lock`) keeps a second opener off a DIR.
  */
 export class PgliteTarget implements Target {
   readonly kind = 'pglite';
   readonly capabilities = { transactionalDdl: true, multiDatabase: false, concurrentSessions: false, advisoryLocks: false };
   readonly database = 'postgres';
-  readonly user = 'postgres';
+  readonly user = SUPERUSER;
 
   private constructor(
     readonly url: string,
@@ -23,11 +30,17 @@ export class PgliteTarget implements Target {
     private readonly lock: LockFile | null,
   ) {}
 
-  /** Opens (creating when missing) the database of `pglite://memory` or `pglite://DIR`. */
+  /** Opens the database of `pglite://memory` or `pglite://DIR`; a DIR another opener holds is `target-busy`. */
   static async open(url: string): Promise<PgliteTarget> {
     const where = url.replace(/^pglite:\/\//i, '');
     if (!where) throw new AuditReplayError('usage', `'${url}' names no place: use pglite://memory or pglite://DIR`);
-    if (where === 'memory') return new PgliteTarget(url, await PGlite.create(), null);
+    if (where === 'memory') {
+      try {
+        return new PgliteTarget(url, await PGlite.create(), null);
+      } catch (err) {
+        throw targetError(err, `opening ${url}`, true);
+      }
+    }
     const dir = resolve(where);
     await mkdir(dir, { recursive: true });
     const lock = await acquireLockFile(`${dir}.lock`, url);
@@ -40,10 +53,11 @@ export class PgliteTarget implements Target {
   }
 
   async connect(options: ConnectOptions = {}): Promise<TargetSession> {
-    options.signal?.throwIfAborted();
+    if (options.signal?.aborted) throw abortedError(options.signal.reason, `connecting to ${this.url}`);
     if (options.database !== undefined && options.database !== this.database) {
       throw new AuditReplayError('target-unsupported', `${this.url} holds one database ('${this.database}'), not '${options.database}'`);
     }
+    if (this.db.closed) throw new AuditReplayError('internal', `connecting to ${this.url}: the target is closed`);
     return new PgliteSession(this.db, this.database);
   }
 
@@ -71,27 +85,32 @@ class PgliteSession implements TargetSession {
   }
 
   async query<R = Record<string, unknown>>(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Promise<QueryResult<R>> {
-    options.signal?.throwIfAborted();
+    const what = 'running a query on PGlite';
+    this.check(what, options.signal);
     try {
-      const res = await this.db.query<R>(sql, params as unknown[]);
-      return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length, command: null };
+      const res = await this.db.query<R>(withSessionReset(sql), params as unknown[]);
+      return { rows: res.rows, rowCount: res.rowCount ?? null, command: res.command ?? null };
     } catch (err) {
-      throw targetError(err, 'running a query on PGlite');
+      throw targetError(err, what);
     }
   }
 
   async exec(script: string, options: QueryOptions = {}): Promise<void> {
-    options.signal?.throwIfAborted();
+    const what = 'running a script on PGlite';
+    this.check(what, options.signal);
     try {
-      await this.db.exec(script);
+      await this.db.exec(withSessionReset(script));
     } catch (err) {
-      throw targetError(err, 'running a script on PGlite');
+      throw targetError(err, what);
     }
   }
 
   async *stream(sql: string, params: readonly unknown[] = [], options: StreamOptions = {}): AsyncIterable<unknown[][]> {
-    // A cursor lives in a transaction: the caller's when there is one, else one of our own.
+    const what = 'reading a result on PGlite';
     const batchSize = options.batchSize ?? 1000;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new AuditReplayError('usage', `batchSize must be a positive integer, not ${batchSize}`);
+    this.check(what, options.signal);
+    // A cursor lives in a transaction: the caller's when there is one, else one of our own.
     const name = `auditreplay_cursor_${++cursorSeq}`;
     const ownTx = !this.db.isInTransaction();
     let failed = false;
@@ -99,21 +118,46 @@ class PgliteSession implements TargetSession {
       if (ownTx) await this.db.exec('BEGIN');
       await this.db.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${sql}`, params as unknown[]);
       for (;;) {
-        options.signal?.throwIfAborted();
+        this.check(what, options.signal);
         const res = await this.db.query<unknown[]>(`FETCH ${batchSize} FROM ${name}`, [], { rowMode: 'array' });
         if (res.rows.length === 0) return;
         yield res.rows;
       }
     } catch (err) {
       failed = true;
-      throw targetError(err, 'reading a result on PGlite');
+      throw targetError(err, what);
     } finally {
-      if (ownTx) await this.db.exec(failed ? 'ROLLBACK' : 'COMMIT').catch(() => {});
-      else await this.db.exec(`CLOSE ${name}`).catch(() => {});
+      if (!this.db.closed) {
+        if (ownTx) await this.db.exec(failed ? 'ROLLBACK' : 'COMMIT').catch(() => {});
+        else await this.db.exec(`CLOSE ${name}`).catch(() => {});
+      }
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
   }
+
+  private check(what: string, signal: AbortSignal | undefined): void {
+    if (signal?.aborted) throw abortedError(signal.reason, what);
+    if (!this.alive) throw new AuditReplayError('target-lost', `${what}: the session is closed`);
+  }
+}
+
+/**
+ * The script with each statement that resets the session user replaced by an explicit
+ * `SET SESSION AUTHORIZATION postgres`, so sync's switch back from a statement's owner
+ * works as it does on PostgreSQL. Other scripts pass untouched.
+ */
+export function withSessionReset(script: string): string {
+  if (!/SESSION\s+AUTHORIZATION/i.test(script)) return script;
+  const statements = splitStatements(script);
+  let changed = false;
+  const out = statements.map((s) => {
+    const bare = s.replace(/^(\s*(--[^\n]*\n|\/\*[\s\S]*?\*\/))*\s*/, '');
+    if (!RESET_SESSION_AUTH.test(bare)) return s;
+    changed = true;
+    return `SET SESSION AUTHORIZATION ${SUPERUSER}`;
+  });
+  return changed ? out.join(';\n') : script;
 }

@@ -1,15 +1,21 @@
+import { connect as netConnect } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
-import type { AuditReplayError } from '../../../core/errors.js';
+import { AuditReplayError } from '../../../core/errors.js';
 import type { ConnectOptions, QueryOptions, QueryResult, StreamOptions, Target, TargetOptions, TargetSession } from '../../target.js';
-import { targetError } from '../../target-error.js';
-import { postgresClientConfig, redactUrl } from './postgres-url.js';
+import { abortedError, targetError } from '../../target-error.js';
+import { postgresSettings, redactUrl, sslAttempts, type PostgresSettings } from './postgres-url.js';
+
+/** What node-postgres says when the server answers an SSLRequest with 'N'. */
+const NO_SSL = /does not support SSL/i;
 
 /**
  * A PostgreSQL server reached through node-postgres. Each session is its own client
- * (no pool: sync holds few sessions, and replay bounds its own concurrency). The
- * password comes from the URL, PGPASSWORD or ~/.pgpass (pg reads both) and is never
- * part of `url` or of an error message.
+ * (no pool: sync holds few sessions, and replay bounds its own concurrency). The URL is
+ * read as libpq reads it (see `postgresSettings`): sslmode, root and client
+ * certificates, PG* variables, the password from the URL, PGPASSWORD or the password
+ * file. The password is never part of `url` or of an error message.
  */
 export class PostgresTarget implements Target {
   readonly kind = 'postgres';
@@ -17,54 +23,100 @@ export class PostgresTarget implements Target {
   readonly url: string;
   readonly database: string;
   readonly user: string;
+  private readonly settings: PostgresSettings;
   private readonly sessions = new Set<PostgresSession>();
+  /** Set once a `prefer` server said it has no TLS: later sessions skip the encrypted attempt, as libpq's retry would fail the same way. */
+  private plainOnly = false;
+  private closed = false;
 
-  constructor(
-    private readonly rawUrl: string,
-    private readonly options: TargetOptions,
-  ) {
+  constructor(rawUrl: string, options: TargetOptions = {}) {
     this.url = redactUrl(rawUrl);
-    const config = postgresClientConfig(rawUrl, options);
-    this.database = config.database ?? config.user ?? 'postgres';
-    this.user = config.user ?? 'postgres';
+    this.settings = postgresSettings(rawUrl, options);
+    this.database = this.settings.database;
+    this.user = this.settings.user;
   }
 
   async connect(options: ConnectOptions = {}): Promise<TargetSession> {
-    options.signal?.throwIfAborted();
-    const config = postgresClientConfig(this.rawUrl, this.options);
     const database = options.database ?? this.database;
-    const client = new pg.Client({ ...config, database });
-    // An idle client whose socket dies emits 'error'; without a listener that would crash the process.
+    const what = `connecting to ${this.url}${database === this.database ? '' : ` (database ${database})`}`;
+    if (options.signal?.aborted) throw abortedError(options.signal.reason, what);
+    if (this.closed) throw new AuditReplayError('internal', `${what}: the target is closed`);
+    const attempts = this.plainOnly ? [false as const] : sslAttempts(this.settings);
+    let lastError: unknown;
+    for (const [i, ssl] of attempts.entries()) {
+      const last = i === attempts.length - 1;
+      try {
+        const client = await this.open(database, ssl);
+        const session = new PostgresSession(client, database, { host: this.settings.base.host!, port: this.settings.port }, () => this.sessions.delete(session));
+        this.sessions.add(session);
+        if (options.signal?.aborted) {
+          await session.close();
+          throw abortedError(options.signal.reason, what);
+        }
+        return session;
+      } catch (err) {
+        if (err instanceof AuditReplayError) throw err;
+        lastError = err;
+        if (ssl !== false && NO_SSL.test((err as Error)?.message ?? '')) {
+          if (this.settings.sslMode === 'prefer') this.plainOnly = true;
+          if (last) {
+            throw new AuditReplayError('target-unsupported', `${what}: the server does not accept TLS connections (sslmode=${this.settings.sslMode})`, { cause: err });
+          }
+          continue;
+        }
+        // libpq retries with the other kind of connection when the server refuses the first
+        // (pg_hba hostssl/hostnossl lines) or, under prefer, when the TLS handshake fails.
+        const code = String((err as { code?: unknown })?.code ?? '');
+        if (!last && (code === '28000' || (ssl !== false && /^(EPROTO|ERR_SSL_)/.test(code)))) continue;
+        throw targetError(err, what, true);
+      }
+    }
+    throw targetError(lastError, what, true);
+  }
+
+  private async open(database: string, ssl: false | ConnectionOptions): Promise<pg.Client> {
+    const client = new pg.Client({ ...this.settings.base, database, ssl });
+    // A client whose socket dies emits 'error'; without a listener that would crash the process.
     client.on('error', () => {});
     try {
       await client.connect();
+      return client;
     } catch (err) {
       await client.end().catch(() => {});
-      throw targetError(err, `connecting to ${this.url} (database ${database})`, true);
+      throw err;
     }
-    const session = new PostgresSession(client, database, () => this.sessions.delete(session));
-    this.sessions.add(session);
-    return session;
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.allSettled([...this.sessions].map((s) => s.close()));
   }
+}
+
+interface CancelAddress {
+  host: string;
+  port: number;
 }
 
 class PostgresSession implements TargetSession {
   private closed = false;
   private lost = false;
+  /** Resolves when the connection ends, so nothing waits forever on a server that is gone. */
+  private readonly ended: Promise<void>;
 
   constructor(
     private readonly client: pg.Client,
     readonly database: string,
+    private readonly cancelAddress: CancelAddress,
     private readonly onClose: () => void,
   ) {
-    client.on('error', () => {
-      this.lost = true;
+    this.ended = new Promise((resolve) => {
+      client.on('end', () => {
+        this.lost = true;
+        resolve();
+      });
     });
-    client.on('end', () => {
+    client.on('error', () => {
       this.lost = true;
     });
   }
@@ -74,42 +126,29 @@ class PostgresSession implements TargetSession {
   }
 
   async query<R = Record<string, unknown>>(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Promise<QueryResult<R>> {
-    options.signal?.throwIfAborted();
-    try {
-      const res = await this.client.query({ text: sql, values: params as unknown[] });
-      return { rows: res.rows as R[], rowCount: res.rowCount ?? null, command: res.command ?? null };
-    } catch (err) {
-      throw this.fail(err, 'running a query');
-    }
+    const res = await this.run('running a query', options.signal, () => this.client.query({ text: sql, values: params as unknown[] }));
+    return { rows: res.rows as R[], rowCount: res.rowCount ?? null, command: res.command ?? null };
   }
 
   async exec(script: string, options: QueryOptions = {}): Promise<void> {
-    options.signal?.throwIfAborted();
-    try {
-      // No values: node-postgres sends the text with the simple protocol, several statements in one round trip.
-      await this.client.query(script);
-    } catch (err) {
-      throw this.fail(err, 'running a script');
-    }
+    // No values: node-postgres sends the text with the simple protocol, several statements in one round trip.
+    await this.run('running a script', options.signal, () => this.client.query(script));
   }
 
   async *stream(sql: string, params: readonly unknown[] = [], options: StreamOptions = {}): AsyncIterable<unknown[][]> {
     const batchSize = options.batchSize ?? 1000;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new AuditReplayError('usage', `batchSize must be a positive integer, not ${batchSize}`);
+    this.check('reading a result', options.signal);
     const cursor = this.client.query(new Cursor(sql, params as unknown[], { rowMode: 'array' }));
     try {
       for (;;) {
-        options.signal?.throwIfAborted();
-        let rows: unknown[][];
-        try {
-          rows = (await cursor.read(batchSize)) as unknown[][];
-        } catch (err) {
-          throw this.fail(err, 'reading a result');
-        }
+        const rows = await this.run('reading a result', options.signal, () => cursor.read(batchSize) as Promise<unknown[][]>);
         if (rows.length === 0) return;
         yield rows;
       }
     } finally {
-      await cursor.close().catch(() => {});
+      // On a dead connection the portal's close would wait forever for the server's answer.
+      if (this.alive) await Promise.race([cursor.close().catch(() => {}), this.ended]);
     }
   }
 
@@ -117,12 +156,44 @@ class PostgresSession implements TargetSession {
     if (this.closed) return;
     this.closed = true;
     this.onClose();
-    await this.client.end().catch(() => {});
+    await Promise.race([this.client.end().catch(() => {}), this.ended]);
   }
 
-  private fail(err: unknown, what: string): AuditReplayError {
-    const e = targetError(err, `${what} on database ${this.database}`);
-    if (e.code === 'target-lost') this.lost = true;
-    return e;
+  private check(what: string, signal: AbortSignal | undefined): void {
+    if (signal?.aborted) throw abortedError(signal.reason, `${what} on database ${this.database}`);
+    if (this.closed) throw new AuditReplayError('target-lost', `${what} on database ${this.database}: the session is closed`);
+  }
+
+  /** Runs one round trip; an abort sends the server a cancel request and the call fails as `aborted`. */
+  private async run<T>(what: string, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
+    this.check(what, signal);
+    const onAbort = (): void => this.cancel();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await call();
+    } catch (err) {
+      if (signal?.aborted) throw abortedError(signal.reason, `${what} on database ${this.database}`);
+      const e = targetError(err, `${what} on database ${this.database}`);
+      if (e.code === 'target-lost') this.lost = true;
+      throw e;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** A CancelRequest on a new connection, as libpq's PQcancel sends it (no authentication, best effort). */
+  private cancel(): void {
+    const { processID, secretKey } = this.client as unknown as { processID: number | null; secretKey: number | null };
+    if (processID === null || secretKey === null) return;
+    const { host, port } = this.cancelAddress;
+    const socket = host.startsWith('/') ? netConnect({ path: `${host}/.s.PGSQL.${port}` }) : netConnect({ host, port });
+    const message = Buffer.alloc(16);
+    message.writeInt32BE(16, 0);
+    message.writeInt32BE(80877102, 4);
+    message.writeInt32BE(processID, 8);
+    message.writeInt32BE(secretKey, 12);
+    socket.on('error', () => {});
+    socket.on('connect', () => socket.end(message));
+    socket.setTimeout(10_000, () => socket.destroy());
   }
 }
