@@ -12,6 +12,7 @@
  * bench reports PASS/MISS per target; a miss does not fail the process, only a broken run
  * does (exit 1).
  */
+import { parseNumericFlags, pinned, PINNED } from './lib/bench-args.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -53,41 +54,9 @@ interface Run {
   stderr: string;
 }
 
-function parseArgs(argv: string[]): Args {
-  const args: Args = { lines: 1_000_000, seconds: 20, clients: 4, repeat: 3, cli: join(ROOT, 'bin', 'auditreplay.js') };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = argv[i + 1];
-    const num = (): number => {
-      const n = Number(value);
-      if (value === undefined || !Number.isInteger(n) || n < 1) throw new Error(`${flag} takes a positive whole number`);
-      i++;
-      return n;
-    };
-    if (flag === '--lines') args.lines = num();
-    else if (flag === '--seconds') args.seconds = num();
-    else if (flag === '--clients') args.clients = num();
-    else if (flag === '--repeat') args.repeat = num();
-    else if (flag === '--cli' && value !== undefined) {
-      args.cli = resolve(value);
-      i++;
-    } else if (flag === '--help' || flag === '-h') {
-      console.log('usage: npx tsx bench/extract-pg.ts [--lines N] [--seconds S] [--clients C] [--repeat K] [--cli PATH]');
-      process.exit(0);
-    } else throw new Error(`unknown argument: ${flag}`);
-  }
-  return args;
-}
 
-function which(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
 
-const PINNED = which('taskset');
 
-function pinned(cmd: string, args: string[]): [string, string[]] {
-  return PINNED ? ['taskset', ['-c', '0', cmd, ...args]] : [cmd, args];
-}
 
 function run(tool: string, cmd: string, args: string[], options: { pin?: boolean } = {}): Promise<Run> {
   const [c, a] = options.pin === false ? [cmd, args] : pinned(cmd, args);
@@ -206,7 +175,7 @@ function summaryOf(stderr: string): Record<string, unknown> | null {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseNumericFlags(process.argv.slice(2), 'bench/extract-pg.ts', { lines: 1_000_000, seconds: 20, clients: 4, repeat: 3 });
   console.log(`bench: extract-pg, node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} CPU(s)`);
   console.log(PINNED ? 'bench: every tool pinned to CPU 0 with taskset -c 0' : 'bench: taskset not found, runs are NOT pinned to one core');
   if (!existsSync(args.cli)) throw new Error(`CLI not found: ${args.cli}`);

@@ -9,7 +9,8 @@
  * when `taskset` exists. The bench reports PASS/MISS per target; a miss does not fail the
  * process, only a broken run does (exit 1).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { pinned, PINNED } from './lib/bench-args.js';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -48,15 +49,8 @@ interface CliRun {
   outBytes: number | null;
 }
 
-function which(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
 
-const PINNED = which('taskset');
 
-function pinned(cmd: string, args: string[]): [string, string[]] {
-  return PINNED ? ['taskset', ['-c', '0', cmd, ...args]] : [cmd, args];
-}
 
 /** `gzip -dc FILES | wc -l` on the same files: the cost of just reading them. */
 async function floor(set: DataSet): Promise<{ wallMs: number; lines: number }> {

@@ -8,12 +8,13 @@
  *   npx tsx samples/build-primary.ts [DIR]     (default .demo/primary; replaced if present)
  */
 import { PGlite } from '@electric-sql/pglite';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { PLAN } from './gen/pg-statements.js';
 
 const dir = process.argv[2] ?? '.demo/primary';
 await rm(dir, { recursive: true, force: true });
 await rm(`${dir}.lock`, { force: true });
+await mkdir(dir, { recursive: true });
 const db = await PGlite.create({ dataDir: dir });
 let applied = 0;
 try {

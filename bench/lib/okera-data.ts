@@ -3,6 +3,7 @@
  * once with samples/make-samples.ts and cached under bench/data/ (git-ignored), keyed by
  * seed and count and rebuilt when the generator's source changes.
  */
+import { parseNumericFlags } from './bench-args.js';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -97,6 +98,11 @@ export async function dataSet(events: number, seed: number): Promise<DataSet> {
 }
 
 /** The flags every data-set benchmark takes. */
+/** Reads `--events N` (default 2,000,000), `--seed S` (42), `--repeat K` (1), `--cli PATH` (bin/auditreplay.js). */
+export function parseBenchArgs(argv: string[], script: string): BenchArgs {
+  return parseNumericFlags(argv, script, { events: 2_000_000, seed: 42, repeat: 1 });
+}
+
 export interface BenchArgs {
   events: number;
   seed: number;
@@ -104,31 +110,6 @@ export interface BenchArgs {
   cli: string;
 }
 
-/** Reads `--events N` (default 2,000,000), `--seed S` (42), `--repeat K` (1), `--cli PATH` (bin/auditreplay.js). */
-export function parseBenchArgs(argv: string[], script: string): BenchArgs {
-  const args: BenchArgs = { events: 2_000_000, seed: 42, repeat: 1, cli: join(ROOT, 'bin', 'auditreplay.js') };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = argv[i + 1];
-    const num = (): number => {
-      const n = Number(value);
-      if (value === undefined || !Number.isInteger(n) || n < 1) throw new Error(`${flag} takes a positive whole number`);
-      i++;
-      return n;
-    };
-    if (flag === '--events') args.events = num();
-    else if (flag === '--seed') args.seed = num();
-    else if (flag === '--repeat') args.repeat = num();
-    else if (flag === '--cli' && value !== undefined) {
-      args.cli = resolve(value);
-      i++;
-    } else if (flag === '--help' || flag === '-h') {
-      console.log(`usage: npx tsx ${script} [--events N] [--seed S] [--repeat K] [--cli PATH]`);
-      process.exit(0);
-    } else throw new Error(`unknown argument: ${flag}`);
-  }
-  return args;
-}
 
 /** The CLI's JSON summary: the last stderr line, when it is one; null otherwise. */
 export function summaryLine<T extends { type?: string }>(lines: readonly string[]): T | null {

@@ -176,6 +176,7 @@ export async function runSync(flags: SyncFlags, signal?: AbortSignal): Promise<n
           runId,
           window: { from: formatTime(window.from), to: formatTime(window.to) },
           events: extractStats.classify.events,
+          bytesRead: extractStats.ingest.bytesRead,
           planned: s.planned,
           applied: s.applied,
           alreadyApplied: s.alreadyApplied,

@@ -4,7 +4,43 @@ import { MinHeap } from './min-heap.js';
 
 /** The order of the whole pipeline: start time, then id, so ties are broken the same way on every run. */
 export function compareEvents(a: BaseEvent, b: BaseEvent): number {
-  return a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return a.ts - b.ts || compareIds(a.id, b.id);
+}
+
+/**
+ * Orders ids with their digit runs compared as numbers: `s:9` before `s:10`. Ids made
+ * of a session and a line number (PostgreSQL's `session_id:line_num`) then follow the
+ * session's own order when two statements share a millisecond.
+ */
+export function compareIds(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  // Back up to the start of a digit run the two share, so the whole numbers are compared.
+  while (i > 0 && isDigit(a.charCodeAt(i - 1))) i--;
+  if (i < n && isDigit(a.charCodeAt(i)) && isDigit(b.charCodeAt(i))) {
+    let ea = i;
+    let eb = i;
+    while (ea < a.length && isDigit(a.charCodeAt(ea))) ea++;
+    while (eb < b.length && isDigit(b.charCodeAt(eb))) eb++;
+    let sa = i;
+    let sb = i;
+    while (sa < ea - 1 && a.charCodeAt(sa) === 48) sa++;
+    while (sb < eb - 1 && b.charCodeAt(sb) === 48) sb++;
+    const byLength = ea - sa - (eb - sb);
+    if (byLength !== 0) return byLength;
+    const ra = a.slice(sa, ea);
+    const rb = b.slice(sb, eb);
+    if (ra !== rb) return ra < rb ? -1 : 1;
+    const rest = compareIds(a.slice(ea), b.slice(eb));
+    return rest !== 0 ? rest : ea - eb;
+  }
+  return a < b ? -1 : 1;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
 }
 
 /** Called for a record that arrives after later records were already passed on. */

@@ -2,6 +2,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent, Reject } from '../../src/core/audit-event.js';
+import { compareIds } from '../../src/extract/order-events.js';
 import { runCli } from '../helpers/run-cli.js';
 import { makeTree, okeraLine } from '../helpers/temp-tree.js';
 
@@ -31,7 +32,7 @@ describe('auditreplay extract on samples/', () => {
     for (let i = 1; i < events.length; i++) {
       const a = events[i - 1]!;
       const b = events[i]!;
-      expect(a.ts < b.ts || (a.ts === b.ts && a.id < b.id), `${a.id} before ${b.id}`).toBe(true);
+      expect(a.ts < b.ts || (a.ts === b.ts && compareIds(a.id, b.id) < 0), `${a.id} before ${b.id}`).toBe(true);
     }
     expect(new Set(events.map((e) => e.source.format))).toEqual(new Set(['okera', 'pg-json']));
   });

@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BaseEvent } from '../../src/core/audit-event.js';
 import { coalesceDuplicates } from '../../src/extract/coalesce-duplicates.js';
-import { compareEvents, mergeObjects, reorderWithin } from '../../src/extract/order-events.js';
+import { compareEvents, compareIds, mergeObjects, reorderWithin } from '../../src/extract/order-events.js';
 import type { ObjectRef } from '../../src/ingest/source.js';
 import { collect } from '../helpers/temp-tree.js';
 
@@ -148,5 +149,24 @@ describe('coalesceDuplicates', () => {
     const out = await collect(coalesceDuplicates(batches([ev('a', 1), ev('b', 2), ev('a', 3)]), (d) => dups.push(d)));
     expect(out.map((e) => e.ts)).toEqual([1, 2]);
     expect(dups.map((d) => d.ts)).toEqual([3]);
+  });
+});
+
+describe('compareIds', () => {
+  it('orders the line numbers of one session as numbers, so s:9 comes before s:10', () => {
+    const ids = ['6afb.bc77:10', '6afb.bc77:9', '6afb.bc77:100', '6afb.bc77:11', '6afb.bc76:200', 'a', 'a1', 'a01b', 'a1a', 'q-2#10', 'q-2#2'];
+    const sorted = [...ids].sort(compareIds);
+    expect(sorted).toEqual(['6afb.bc76:200', '6afb.bc77:9', '6afb.bc77:10', '6afb.bc77:11', '6afb.bc77:100', 'a', 'a1', 'a1a', 'a01b', 'q-2#2', 'q-2#10']);
+  });
+
+  it('is a total order consistent with equality', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a0-9:]{0,6}$/), fc.stringMatching(/^[a0-9:]{0,6}$/), fc.stringMatching(/^[a0-9:]{0,6}$/), (a, b, c) => {
+        expect(Math.sign(compareIds(a, b)) + Math.sign(compareIds(b, a))).toBe(0);
+        expect(compareIds(a, b) === 0).toBe(a === b);
+        if (compareIds(a, b) <= 0 && compareIds(b, c) <= 0) expect(compareIds(a, c)).toBeLessThanOrEqual(0);
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

@@ -124,6 +124,27 @@ describe('sync onto PGlite with the bundled samples', () => {
     expect(verify.stdout + verify.stderr).toContain('shipments');
   }, 120_000);
 
+  it('makes statements PostgreSQL cannot run (Okera DDL/DCL in the same samples) fail visibly with their SQLSTATE under --on-error skip', async () => {
+    const mixed = await freshDir();
+    const rejects = join(work, 'okera-rejects.jsonl');
+    const res = await runCli(['sync', '--source', 'samples/logs', '--from', '2026-11-17', '--to', '2026-11-21', '--target', `pglite://${mixed}`, '--on-error', 'skip', '--rejects', rejects]);
+    expect(res.code, res.stderr).toBe(0);
+    const failed = Number(res.summary?.failed);
+    expect(failed).toBeGreaterThan(0);
+    const lines = (await readFile(rejects, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { reason: string; message: string; format: string; object: string; line: number });
+    const targetErrors = lines.filter((l) => l.reason === 'target-error');
+    expect(targetErrors).toHaveLength(failed);
+    for (const r of targetErrors) {
+      expect(r.message).toMatch(/SQLSTATE [0-9A-Z]{5}/);
+      expect(r.object).toContain('okera');
+      expect(r.line).toBeGreaterThan(0);
+    }
+    // Stop, the default, halts at the first of them instead.
+    const stop = await runCli(['sync', '--source', 'samples/logs', '--from', '2026-11-17', '--to', '2026-11-21', '--target', `pglite://${await freshDir()}`]);
+    expect(stop.code).toBe(1);
+    expect(stop.stderr).toMatch(/SQLSTATE: +[0-9A-Z]{5}/);
+  }, 180_000);
+
   it.each(['sync.before-commit:2', 'sync.alone-executed:2'])(
     'survives kill -9 at %s on PGlite: the stale lock is taken over and the rerun completes with no drift',
     async (point) => {

@@ -188,8 +188,11 @@ export function fingerprintTokens(tb: TokenBuffer): string {
         break;
     }
 
-    if (prevTail !== T_EOF && spaced(prevTail, head)) out += ' ';
-    out += piece ?? (aligned ? lower.slice(st, en) : src.slice(st, en).toLowerCase());
+    const text = piece ?? (aligned ? lower.slice(st, en) : src.slice(st, en).toLowerCase());
+    // `. 1x` joined would read back as the number `.1` followed by `x`.
+    const dotDigit = prevTail === T_DOT && text.charCodeAt(0) >= 48 && text.charCodeAt(0) <= 57;
+    if (prevTail !== T_EOF && (spaced(prevTail, head) || dotDigit)) out += ' ';
+    out += text;
     prevTail = tail;
   }
   return out;

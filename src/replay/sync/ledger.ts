@@ -115,12 +115,15 @@ export function recordSql(source: string, runId: string, e: LedgerEntry, duratio
   );
 }
 
-/** SQL that moves the checkpoint forward (never back: a rerun of an older window keeps the newer one). */
+/**
+ * SQL that moves the checkpoint forward (never back in time: a rerun of an older window
+ * keeps the newer one). Within one millisecond the runner's own order decides.
+ */
 export function checkpointSql(source: string, runId: string, at: Checkpoint): string {
   return (
     `INSERT INTO ${LEDGER_SCHEMA}.checkpoint AS c (source, ts, id, run_id) VALUES (${literal(source)}, ${tsLiteral(at.ts)}, ${literal(at.id)}, ${literal(runId)}) ` +
     `ON CONFLICT (source) DO UPDATE SET ts = EXCLUDED.ts, id = EXCLUDED.id, run_id = EXCLUDED.run_id, updated_at = clock_timestamp() ` +
-    `WHERE (c.ts, c.id) < (EXCLUDED.ts, EXCLUDED.id);`
+    `WHERE c.ts <= EXCLUDED.ts;`
   );
 }
 

@@ -253,6 +253,11 @@ describe('fingerprint properties', () => {
     );
   });
 
+  it('keeps a dot and a following word that starts with a digit apart, so the fingerprint reads back the same', () => {
+    expect(fingerprint(';. 1select')).toBe(';. 1select');
+    expect(fingerprint(fingerprint(';. 1select'))).toBe(fingerprint(';. 1select'));
+  });
+
   it('is idempotent and never throws on arbitrary text made of SQL fragments', () => {
     const fragment = fc.constantFrom(
       'select', 'SELECT', ' ', '\n', "'", '"', '`', '$$', '$q$', '$', '$1', '?', ':a', '::', ':', '-', '+', '--', '/*', '*/',
