@@ -1,15 +1,15 @@
 import type { Command } from 'commander';
-import { EVENT_KINDS, type AuditEvent, type EventKind, type Reject } from '../core/audit-event.js';
+import { EVENT_KINDS, type AuditEvent, type EventKind } from '../core/audit-event.js';
 import { auditEventToJson } from '../core/audit-event-json.js';
 import { AuditReplayError } from '../core/errors.js';
 import { parseTime } from '../core/time.js';
 import { extract, type ExtractStats } from '../extract/extract-pipeline.js';
-import { RejectLog } from '../ingest/reject-log.js';
+import type { RejectLog } from '../ingest/reject-log.js';
 import { openSink } from '../sinks/sink-registry.js';
 import type { Sink } from '../sinks/sink.js';
-import { list, positiveInt } from './flag-values.js';
+import { list } from './flag-values.js';
 import { Progress, type ProgressMode } from './progress.js';
-import { addSourceFlags, sourceSettings, type SourceFlags } from './source-flags.js';
+import { addSourceFlags, openRejects, sourceSettings, type SourceFlags } from './source-flags.js';
 
 export interface ExtractFlags extends SourceFlags {
   from: string;
@@ -71,11 +71,8 @@ export async function runExtract(flags: ExtractFlags, signal?: AbortSignal): Pro
   const out = await openSink<AuditEvent>(flags.out, { toJson: auditEventToJson });
   const sinks: Sink<unknown>[] = [out];
   try {
-    const rejectSink = flags.rejects ? await openSink<Reject>(flags.rejects) : null;
+    const { log: rejects, sink: rejectSink } = await openRejects(flags.rejects, flags.maxRejects, (m) => process.stderr.write(m + '\n'));
     if (rejectSink) sinks.push(rejectSink);
-    const rejects = new RejectLog(rejectSink, flags.maxRejects === undefined ? Infinity : positiveInt(flags.maxRejects, '--max-rejects', 0), (m) =>
-      process.stderr.write(m + '\n'),
-    );
     const { events, stats } = extract({
       ...sourceSettings(flags),
       window,

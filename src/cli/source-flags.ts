@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
+import type { Reject } from '../core/audit-event.js';
 import { parseDuration } from '../core/time.js';
 import type { ExtractOptions } from '../extract/extract-pipeline.js';
+import { RejectLog } from '../ingest/reject-log.js';
+import { openSink } from '../sinks/sink-registry.js';
+import type { Sink } from '../sinks/sink.js';
 import { parsePairs, positiveInt } from './flag-values.js';
 
 /** The flags that say where the audit logs are and how to read them; shared by extract, sync and replay. */
@@ -52,4 +56,17 @@ export function sourceSettings(flags: SourceFlags): Omit<ExtractOptions, 'window
     },
     reorderWindow: { spanMs: parseDuration(flags.reorderWindow), maxRecords: positiveInt(flags.reorderMax, '--reorder-max') },
   };
+}
+
+/**
+ * The reject log of `--rejects SINK` (none: rejects are only counted and the first ones
+ * warned about) and `--max-rejects N` (default: no limit); `warn` shows the first ones.
+ */
+export async function openRejects(
+  rejects: string | undefined,
+  maxRejects: string | undefined,
+  warn: (message: string) => void,
+): Promise<{ log: RejectLog; sink: Sink<Reject> | null }> {
+  const sink = rejects ? await openSink<Reject>(rejects) : null;
+  return { log: new RejectLog(sink, maxRejects === undefined ? Infinity : positiveInt(maxRejects, '--max-rejects', 0), warn), sink };
 }

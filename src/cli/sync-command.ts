@@ -1,18 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { EVENT_KINDS, type AuditEvent, type EventKind, type Reject } from '../core/audit-event.js';
+import { EVENT_KINDS, type AuditEvent, type EventKind } from '../core/audit-event.js';
 import { AuditReplayError } from '../core/errors.js';
 import { formatTime, parseTime } from '../core/time.js';
 import { extract } from '../extract/extract-pipeline.js';
-import { RejectLog } from '../ingest/reject-log.js';
 import { parseNameMap, type NameMaps } from '../replay/name-map.js';
 import { SyncPlanner, type PlanItem } from '../replay/sync/sync-plan.js';
 import { SyncRunner, type OnError } from '../replay/sync/sync-runner.js';
 import { openTarget } from '../replay/target-registry.js';
-import { openSink } from '../sinks/sink-registry.js';
 import type { Sink } from '../sinks/sink.js';
 import { collect, list, positiveInt } from './flag-values.js';
-import { addSourceFlags, sourceSettings, type SourceFlags } from './source-flags.js';
+import { addSourceFlags, openRejects, sourceSettings, type SourceFlags } from './source-flags.js';
 
 export interface SyncFlags extends SourceFlags {
   target: string;
@@ -92,8 +90,7 @@ export async function runSync(flags: SyncFlags, signal?: AbortSignal): Promise<n
   const log = (line: string): void => void process.stderr.write(line + '\n');
   const started = Date.now();
 
-  const rejectSink = flags.rejects ? await openSink<Reject>(flags.rejects) : null;
-  const rejects = new RejectLog(rejectSink, flags.maxRejects === undefined ? Infinity : positiveInt(flags.maxRejects, '--max-rejects', 0), log);
+  const { log: rejects, sink: rejectSink } = await openRejects(flags.rejects, flags.maxRejects, log);
   const sinks: Sink<unknown>[] = rejectSink ? [rejectSink] : [];
   let target: Awaited<ReturnType<typeof openTarget>> | null = null;
   let runner: SyncRunner | null = null;

@@ -5,6 +5,7 @@ import type { Target } from '../replay/target.js';
 import { openTarget } from '../replay/target-registry.js';
 import { formatDrift } from '../replay/verify/catalog-diff.js';
 import { verifyCatalogs, type VerifyCounts } from '../replay/verify/verify-catalogs.js';
+import { collect, list } from './flag-values.js';
 
 export interface VerifyFlags {
   primary: string;
@@ -28,8 +29,6 @@ Examples:
 
 Exit codes: 0 the catalogs agree, 1 drift (or a failure), 2 usage, 4 credentials refused.
 `;
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** Registers `auditreplay verify` on the program. */
 export function registerVerify(program: Command, run: (action: (signal: AbortSignal) => Promise<number>) => Promise<void>): void {
@@ -94,10 +93,4 @@ function describeCounts(counts: VerifyCounts): string {
 
 function singular(word: string): string {
   return word === 'indexes' ? 'index' : word.replace(/s$/, '');
-}
-
-function list(value: string | undefined): string[] | undefined {
-  if (value === undefined) return undefined;
-  const items = value.split(',').map((x) => x.trim()).filter(Boolean);
-  return items.length ? items : undefined;
 }

@@ -1,4 +1,5 @@
 import type { TargetSession } from '../target.js';
+import { quoteLiteral } from './sql-names.js';
 
 /** Our schema in the target: it holds what sync applied, and where each source stopped. */
 export const LEDGER_SCHEMA = 'auditreplay';
@@ -89,10 +90,9 @@ export interface LedgerEntry {
   error?: string | null;
 }
 
-/** A quoted SQL literal (standard_conforming_strings is on in every supported server). */
-export function literal(value: string | null | undefined): string {
-  if (value === null || value === undefined) return 'NULL';
-  return `'${value.replace(/'/g, "''")}'`;
+/** A quoted SQL literal or NULL (standard_conforming_strings is on in every supported server). */
+function literal(value: string | null | undefined): string {
+  return value === null || value === undefined ? 'NULL' : quoteLiteral(value);
 }
 
 function tsLiteral(ms: number): string {

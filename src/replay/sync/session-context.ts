@@ -1,4 +1,5 @@
-import { TokenBuffer, T_EOF, T_SEMI, T_WORD, wordIs } from '../../extract/sql/lexer.js';
+import { TokenBuffer, T_COMMA, T_EOF, T_SEMI, T_WORD, wordIs } from '../../extract/sql/lexer.js';
+import { nameOf } from './sql-names.js';
 
 /**
  * The session state that decides how a statement resolves names and who owns what it
@@ -7,13 +8,15 @@ import { TokenBuffer, T_EOF, T_SEMI, T_WORD, wordIs } from '../../extract/sql/le
 export interface SessionContext {
   /** The `SET search_path ...` statement in force, verbatim; null for the server default. */
   searchPath: string | null;
-  /** `SET ROLE x` in force; null after RESET ROLE / SET ROLE NONE. */
+  /** The schemas of that search path as the catalog names them (`$user` left out). */
+  searchPathSchemas: readonly string[];
+  /** The role of `SET ROLE x` in force, as the catalog names it; null after RESET ROLE / SET ROLE NONE. */
   role: string | null;
-  /** `SET SESSION AUTHORIZATION x` in force; null for the login user. */
+  /** The user of `SET SESSION AUTHORIZATION x` in force, as the catalog names it; null for the login user. */
   sessionUser: string | null;
 }
 
-export const EMPTY_CONTEXT: SessionContext = Object.freeze({ searchPath: null, role: null, sessionUser: null });
+export const EMPTY_CONTEXT: SessionContext = Object.freeze({ searchPath: null, searchPathSchemas: Object.freeze([]), role: null, sessionUser: null });
 
 const tb = new TokenBuffer();
 
@@ -26,20 +29,31 @@ const tb = new TokenBuffer();
 export function nextContext(before: SessionContext, sql: string): SessionContext {
   tb.reset(sql);
   const w = (i: number, kw: string): boolean => tb.t(i) === T_WORD && wordIs(tb.src, tb.starts[i]!, tb.ends[i]!, kw);
+  /** The statement's text from token `from` to its end. */
   const text = (from: number): string => {
     let end = from;
     while (tb.t(end) !== T_EOF && tb.t(end) !== T_SEMI) end++;
     return end > from ? sql.slice(tb.starts[from], tb.ends[end - 1]) : '';
   };
+  /** The names of the comma-separated list that starts at token `from`. */
+  const names = (from: number): string[] => {
+    const out: string[] = [];
+    for (let i = from; tb.t(i) !== T_EOF && tb.t(i) !== T_SEMI; i++) {
+      if (tb.t(i) === T_COMMA) continue;
+      const name = nameOf(tb, i);
+      if (name !== null && name !== '$user') out.push(name);
+    }
+    return out;
+  };
   if (w(0, 'use')) {
     const name = text(1);
-    return name ? { ...before, searchPath: `SET search_path TO ${name}` } : before;
+    return name ? { ...before, searchPath: `SET search_path TO ${name}`, searchPathSchemas: names(1) } : before;
   }
   if (w(0, 'discard') && w(1, 'all')) return EMPTY_CONTEXT;
   if (w(0, 'reset')) {
     if (w(1, 'all')) return EMPTY_CONTEXT;
     if (w(1, 'role')) return { ...before, role: null };
-    if (w(1, 'search_path')) return { ...before, searchPath: null };
+    if (w(1, 'search_path')) return { ...before, searchPath: null, searchPathSchemas: [] };
     if (w(1, 'session') && w(2, 'authorization')) return { ...before, sessionUser: null, role: null };
     return before;
   }
@@ -48,23 +62,18 @@ export function nextContext(before: SessionContext, sql: string): SessionContext
   if (w(i, 'local')) return before;
   if (w(i, 'session') && !w(i + 1, 'authorization')) i++;
   if (w(i, 'search_path') || w(i, 'schema')) {
-    const value = text(i + 1).replace(/^(to|=)\s*/i, '');
-    if (/^default$/i.test(value)) return { ...before, searchPath: null };
-    return { ...before, searchPath: w(i, 'schema') ? `SET search_path TO ${value}` : sql.slice(tb.starts[0], tb.ends[lastToken()]) };
+    const from = w(i + 1, 'to') || (tb.t(i + 1) !== T_WORD && text(i + 1).startsWith('=')) ? i + 2 : i + 1;
+    const value = text(from);
+    if (/^default$/i.test(value)) return { ...before, searchPath: null, searchPathSchemas: [] };
+    return { ...before, searchPath: w(i, 'schema') ? `SET search_path TO ${value}` : text(0), searchPathSchemas: names(from) };
   }
   if (w(i, 'role')) {
-    const value = text(i + 1);
-    return { ...before, role: /^none$/i.test(value) || value === '' ? null : value };
+    const role = nameOf(tb, i + 1);
+    return { ...before, role: role === null || (tb.t(i + 1) === T_WORD && role === 'none') ? null : role };
   }
   if (w(i, 'session') && w(i + 1, 'authorization')) {
-    const value = text(i + 2);
-    return /^default$/i.test(value) ? { ...before, sessionUser: null, role: null } : { ...before, sessionUser: value, role: null };
+    const user = nameOf(tb, i + 2);
+    return user === null || (tb.t(i + 2) === T_WORD && user === 'default') ? { ...before, sessionUser: null, role: null } : { ...before, sessionUser: user, role: null };
   }
   return before;
-}
-
-function lastToken(): number {
-  let i = 0;
-  while (tb.t(i + 1) !== T_EOF && tb.t(i + 1) !== T_SEMI) i++;
-  return i;
 }

@@ -96,7 +96,7 @@ export class SyncPlanner {
     const { maps } = this.options;
     const rewrite = rewriteNames(event.statement, maps);
     const context = mapContext(raw, maps);
-    const login = raw.sessionUser !== null ? identName(raw.sessionUser) : event.user;
+    const login = raw.sessionUser ?? event.user;
     const item: PlanItem = {
       event,
       action: 'apply',
@@ -112,8 +112,7 @@ export class SyncPlanner {
     if (event.ok === false) {
       return { ...item, action: 'failed-on-primary', reason: `failed on the primary${event.error ? `: ${event.error}` : ''}` };
     }
-    const searchPath = raw.searchPath === null ? undefined : searchPathSchemas(raw.searchPath);
-    const decision = this.filter(event.statement, searchPath);
+    const decision = this.filter(event.statement, raw.searchPath === null ? undefined : raw.searchPathSchemas);
     if (!decision.keep) return { ...item, action: 'filtered', reason: decision.reason };
     const guard = this.guard(event.statement);
     if (!guard.ok) return { ...item, action: 'refused', reason: guard.reason };
@@ -143,35 +142,15 @@ export class SyncPlanner {
   }
 }
 
+/** The context with the secondary's names; the search path's schema list stays the primary's (filters use it). */
 function mapContext(c: SessionContext, maps: NameMaps): SessionContext {
   if (c === EMPTY_CONTEXT) return c;
   return {
     searchPath: c.searchPath === null ? null : rewriteNames(c.searchPath, maps).sql,
-    role: c.role === null ? null : quoteIdent(mapName(maps.role, identName(c.role))),
-    sessionUser: c.sessionUser === null ? null : mapName(maps.role, identName(c.sessionUser)),
+    searchPathSchemas: c.searchPathSchemas,
+    role: c.role === null ? null : mapName(maps.role, c.role),
+    sessionUser: c.sessionUser === null ? null : mapName(maps.role, c.sessionUser),
   };
-}
-
-/** A name as the catalog stores it: `"Mixed"` -> Mixed, `'x'` -> x, `Plain` -> plain. */
-export function identName(raw: string): string {
-  const s = raw.trim();
-  if (s.startsWith('"') && s.endsWith('"') && s.length >= 2) return s.slice(1, -1).replace(/""/g, '"');
-  if (s.startsWith("'") && s.endsWith("'") && s.length >= 2) return s.slice(1, -1).replace(/''/g, "'");
-  return s.toLowerCase();
-}
-
-/** `name` as an SQL identifier, always quoted (safe for any name). */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** The schemas of a `SET search_path TO a, "B", public` statement, as catalog names. */
-function searchPathSchemas(statement: string): string[] {
-  const value = statement.replace(/^\s*set\s+(session\s+)?search_path\s*(to|=)\s*/i, '').replace(/;\s*$/, '');
-  return value
-    .split(',')
-    .map((s) => identName(s))
-    .filter((s) => s && s !== '$user');
 }
 
 const lexer = new TokenBuffer();

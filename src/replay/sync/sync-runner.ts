@@ -9,7 +9,6 @@ import {
   ensureLedger,
   forgetSql,
   ledgerExists,
-  literal,
   lookupLedger,
   readCheckpoint,
   recordSql,
@@ -18,8 +17,9 @@ import {
   type LedgerRow,
 } from './ledger.js';
 import { redactSecrets } from './redact-secrets.js';
+import { quoteLiteral } from './sql-names.js';
+import { quoteIdent } from './sql-names.js';
 import type { PlanItem } from './sync-plan.js';
-import { quoteIdent } from './sync-plan.js';
 import { catalogCheck, cleanupBeforeRetry } from './transaction-rules.js';
 
 export type OnError = 'stop' | 'skip';
@@ -102,6 +102,8 @@ export class SyncRunner {
   private readonly batchSize: number;
   private readonly onError: OnError;
   private readonly warned = new Set<string>();
+  /** Dry-run: databases without a ledger yet (nothing applied there), found once per session. */
+  private readonly noLedger = new Set<string>();
 
   constructor(private readonly o: SyncRunOptions) {
     this.batchSize = o.batchSize ?? 100;
@@ -117,7 +119,7 @@ export class SyncRunner {
     const { target } = this.o;
     if (!this.o.dryRun && target.capabilities.advisoryLocks) await this.lock();
     const main = await this.session(target.database);
-    if (this.o.dryRun && !(await ledgerExists(main))) return null;
+    if (this.noLedger.has(main.database)) return null;
     const who = await main.query<{ me: string; su: boolean }>(
       'SELECT current_user::text AS me, coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false) AS su',
     );
@@ -195,7 +197,7 @@ export class SyncRunner {
         this.stats.applied += todo.length;
         failpoint('sync.after-commit');
       } catch (err) {
-        if (!(err instanceof AuditReplayError) || err.code !== 'target-failed') throw err;
+        statementFailure(err);
         await session.exec('ROLLBACK');
         this.stats.isolations++;
         await this.isolate(session, todo);
@@ -215,10 +217,10 @@ export class SyncRunner {
         this.stats.applied++;
         last = item;
       } catch (err) {
-        if (!(err instanceof AuditReplayError) || err.code !== 'target-failed') throw err;
+        const failure = statementFailure(err);
         await session.exec('ROLLBACK');
         if (last) await this.checkpoint(last);
-        await this.failed(session, item, err);
+        await this.failed(session, item, failure);
         last = item;
       }
     }
@@ -263,10 +265,10 @@ export class SyncRunner {
       await session.exec(this.asUser(item));
       await session.exec(item.sql);
     } catch (err) {
-      if (!(err instanceof AuditReplayError) || err.code !== 'target-failed') throw err;
+      const failure = statementFailure(err);
       await session.exec(this.asSelf());
       await session.exec(forgetSql(source, item.event.id));
-      await this.failed(session, item, err);
+      await this.failed(session, item, failure);
       await this.checkpoint(item);
       return;
     }
@@ -294,7 +296,7 @@ export class SyncRunner {
   }
 
   private async ledgerRows(session: TargetSession, items: PlanItem[]): Promise<Map<string, LedgerRow>> {
-    if (this.o.dryRun && !(await ledgerExists(session))) return new Map();
+    if (this.noLedger.has(session.database)) return new Map();
     return lookupLedger(
       session,
       this.o.source,
@@ -317,25 +319,9 @@ export class SyncRunner {
   /** One transaction: each statement with its context, then the ledger rows, as one script in one round trip. */
   private script(items: PlanItem[]): string {
     const parts: string[] = ['BEGIN;'];
-    let user: string | null | undefined;
-    let role: string | null = null;
-    let searchPath: string | null = null;
+    const state = initialState();
     items.forEach((item, k) => {
-      if (item.user !== user) {
-        if (role !== null) parts.push('RESET ROLE;');
-        parts.push(this.switchTo(item.user));
-        user = item.user;
-        role = null;
-      }
-      if (item.context.role !== role) {
-        parts.push(item.context.role === null ? 'RESET ROLE;' : `SET ROLE ${item.context.role};`);
-        role = item.context.role;
-      }
-      if (item.context.searchPath !== searchPath) {
-        parts.push(item.context.searchPath === null ? 'SET search_path TO DEFAULT;' : `${item.context.searchPath};`);
-        searchPath = item.context.searchPath;
-      }
-      parts.push(stamp(k), item.sql, ';');
+      parts.push(...this.contextSql(state, item), stamp(k), item.sql, ';');
     });
     parts.push(stamp(items.length), this.asSelf());
     items.forEach((item, k) => {
@@ -346,24 +332,45 @@ export class SyncRunner {
   }
 
   /**
+   * SQL that takes a session from `state` (the sync user's own context at first) to the
+   * context `item` runs in, emitting only what changes; `state` is updated.
+   */
+  private contextSql(state: ContextState, item: PlanItem): string[] {
+    const parts: string[] = [];
+    if (item.user !== state.user) {
+      if (state.role !== null) parts.push('RESET ROLE;');
+      parts.push(this.switchTo(item.user));
+      state.user = item.user;
+      state.role = null;
+    }
+    if (item.context.role !== state.role) {
+      parts.push(item.context.role === null ? 'RESET ROLE;' : `SET ROLE ${quoteIdent(item.context.role)};`);
+      state.role = item.context.role;
+    }
+    if (item.context.searchPath !== state.searchPath) {
+      parts.push(item.context.searchPath === null ? 'SET search_path TO DEFAULT;' : `${item.context.searchPath};`);
+      state.searchPath = item.context.searchPath;
+    }
+    return parts;
+  }
+
+  /**
    * SQL that makes the following statements run as `user`, when the role exists and the
    * sync user may become it. Session-level: inside a transaction a rollback undoes it,
    * and `asSelf` undoes it after every script.
    */
   private switchTo(user: string | null): string {
     if (user === null || this.switchUser === 'none') return '';
-    const name = literal(user);
+    const name = quoteLiteral(user);
     if (this.switchUser === 'session-authorization') {
       return `SELECT CASE WHEN EXISTS (SELECT FROM pg_roles WHERE rolname = ${name}) THEN set_config('session_authorization', ${name}, false) END;`;
     }
     return `SELECT CASE WHEN EXISTS (SELECT FROM pg_roles WHERE rolname = ${name}) AND pg_has_role(session_user, ${name}, 'MEMBER') THEN set_config('role', ${name}, false) END;`;
   }
 
+  /** The whole context of `item`, from the sync user's own. */
   private asUser(item: PlanItem): string {
-    const parts = [this.switchTo(item.user)];
-    if (item.context.role !== null) parts.push(`SET ROLE ${item.context.role};`);
-    if (item.context.searchPath !== null) parts.push(`${item.context.searchPath};`);
-    return parts.join('\n');
+    return this.contextSql(initialState(), item).join('\n');
   }
 
   /** Back to the sync user and the default path: the ledger is written as ourselves. */
@@ -452,8 +459,11 @@ export class SyncRunner {
     if (this.lockSession && !this.lockSession.alive) await this.lock();
     const session = await this.o.target.connect({ database, ...(this.o.signal ? { signal: this.o.signal } : {}) });
     try {
-      if (this.o.dryRun) await session.exec('SET default_transaction_read_only = on');
-      else await ensureLedger(session);
+      if (!this.o.dryRun) await ensureLedger(session);
+      else {
+        await session.exec('SET default_transaction_read_only = on');
+        if (!(await ledgerExists(session))) this.noLedger.add(database);
+      }
     } catch (err) {
       await session.close();
       throw err;
@@ -509,6 +519,23 @@ export class SyncRunner {
     this.warned.add(key);
     this.o.log(message);
   }
+}
+
+/** What a session has been switched to: the user (undefined: not switched yet), SET ROLE and search path. */
+interface ContextState {
+  user: string | null | undefined;
+  role: string | null;
+  searchPath: string | null;
+}
+
+function initialState(): ContextState {
+  return { user: undefined, role: null, searchPath: null };
+}
+
+/** A statement's own failure on the target, to isolate or report; anything else (a lost connection) is rethrown. */
+function statementFailure(err: unknown): AuditReplayError {
+  if (err instanceof AuditReplayError && err.code === 'target-failed') return err;
+  throw err;
 }
 
 function stamp(k: number): string {

@@ -1,4 +1,5 @@
 import { AuditReplayError } from '../../core/errors.js';
+import { LEDGER_SCHEMA } from '../sync/ledger.js';
 import type { Target, TargetSession } from '../target.js';
 
 /**
@@ -188,9 +189,6 @@ export interface SnapshotOptions {
   signal?: AbortSignal;
 }
 
-/** Our own ledger schema lives only on the secondary: never part of a comparison. */
-export const LEDGER_SCHEMA = 'auditreplay';
-
 /**
  * Reads a target's catalog by plain SQL on pg_catalog (PostgreSQL 15 and later, PGlite).
  * Roles and memberships are read once (cluster-wide), everything else per database.
@@ -297,6 +295,7 @@ async function readMemberships(session: TargetSession, signal: AbortSignal | und
 }
 
 /** The schemas a database query looks at: `$1` is the filter (null: all user schemas). */
+// Our own ledger schema lives only on the secondary: never part of a comparison.
 const SCHEMA_FILTER = `n.nspname !~ '^pg_' AND n.nspname NOT IN ('information_schema', '${LEDGER_SCHEMA}')
   AND ($1::text[] IS NULL OR n.nspname = ANY ($1::text[]))`;
 
