@@ -8,7 +8,7 @@ import type { RejectLog } from '../ingest/reject-log.js';
 import { openSink } from '../sinks/sink-registry.js';
 import type { Sink } from '../sinks/sink.js';
 import { list } from './flag-values.js';
-import { Progress, type ProgressMode } from './progress.js';
+import { extractProgress, Progress, type ProgressMode } from './progress.js';
 import { addSourceFlags, openRejects, sourceSettings, type SourceFlags } from './source-flags.js';
 
 export interface ExtractFlags extends SourceFlags {
@@ -85,7 +85,7 @@ export async function runExtract(flags: ExtractFlags, signal?: AbortSignal): Pro
       rejects,
       ...(signal ? { signal } : {}),
     });
-    const progress = new Progress(stats, flags.progress);
+    const progress = new Progress(extractProgress(stats), flags.progress);
     const started = Date.now();
     progress.start();
     try {

@@ -1,6 +1,8 @@
+import { setMaxListeners } from 'node:events';
 import { Command, CommanderError } from 'commander';
 import { AuditReplayError, EXIT } from '../core/errors.js';
 import { registerExtract } from './extract-command.js';
+import { registerReplay } from './replay-command.js';
 import { registerSync } from './sync-command.js';
 import { registerVerify } from './verify-command.js';
 
@@ -24,6 +26,8 @@ Exit codes: 0 ok, 1 failure (sync halted, verify found drift), 2 usage, 3 too ma
 
   // SIGINT/SIGTERM stop the pipeline at the next batch; sinks then discard their partial output.
   const controller = new AbortController();
+  // Every object read and statement in flight listens to this one signal: many listeners by design.
+  setMaxListeners(0, controller.signal);
   const stop = (): void => controller.abort(new AuditReplayError('aborted', 'interrupted; outputs discarded'));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -33,6 +37,7 @@ Exit codes: 0 ok, 1 failure (sync halted, verify found drift), 2 usage, 3 too ma
   registerExtract(program, run);
   registerSync(program, run);
   registerVerify(program, run);
+  registerReplay(program, run);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

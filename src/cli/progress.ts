@@ -2,6 +2,14 @@ import type { ExtractStats } from '../extract/extract-pipeline.js';
 
 export type ProgressMode = 'auto' | 'tty' | 'json' | 'none';
 
+/** What a command shows of its progress, given the time since it started. */
+export interface ProgressReport {
+  /** The live line on a terminal. */
+  line(elapsedMs: number): string;
+  /** The fields of a JSON progress line (`type` and `elapsedMs` are added). */
+  fields(elapsedMs: number): Record<string, unknown>;
+}
+
 const MB = 1024 * 1024;
 
 /**
@@ -15,7 +23,7 @@ export class Progress {
 
   /** @param intervalMs between JSON lines (default 5 s; the live line redraws 4 times a second) */
   constructor(
-    private readonly stats: ExtractStats,
+    private readonly report: ProgressReport,
     mode: ProgressMode,
     private readonly intervalMs = 5_000,
     private readonly stream: NodeJS.WriteStream = process.stderr,
@@ -40,27 +48,31 @@ export class Progress {
   }
 
   private tick(): void {
-    const s = this.stats.ingest;
-    const elapsed = (Date.now() - this.started) / 1000;
-    if (this.mode === 'tty') {
-      const rate = elapsed > 0 ? Math.round(s.records / elapsed) : 0;
-      this.stream.write(
-        `\r\x1b[2Kobjects ${s.objectsDone}/${s.objectsListed}  records ${s.records}  ${(s.bytesDecoded / MB).toFixed(1)} MB  ${rate} records/s`,
-      );
-    } else {
-      this.stream.write(
-        JSON.stringify({
-          type: 'progress',
-          elapsedMs: Date.now() - this.started,
-          objects: s.objectsDone,
-          objectsListed: s.objectsListed,
-          records: s.records,
-          bytesRead: s.bytesRead,
-          bytesDecoded: s.bytesDecoded,
-          recordsPerSec: elapsed > 0 ? Math.round(s.records / elapsed) : 0,
-          selected: this.stats.classify.selected,
-        }) + '\n',
-      );
-    }
+    const elapsedMs = Date.now() - this.started;
+    if (this.mode === 'tty') this.stream.write(`\r\x1b[2K${this.report.line(elapsedMs)}`);
+    else this.stream.write(JSON.stringify({ type: 'progress', elapsedMs, ...this.report.fields(elapsedMs) }) + '\n');
   }
+}
+
+/** Extract's progress: objects, records, bytes, rate. */
+export function extractProgress(stats: ExtractStats): ProgressReport {
+  const rate = (elapsedMs: number): number => (elapsedMs > 0 ? Math.round((stats.ingest.records * 1000) / elapsedMs) : 0);
+  return {
+    line: (elapsedMs) => {
+      const s = stats.ingest;
+      return `objects ${s.objectsDone}/${s.objectsListed}  records ${s.records}  ${(s.bytesDecoded / MB).toFixed(1)} MB  ${rate(elapsedMs)} records/s`;
+    },
+    fields: (elapsedMs) => {
+      const s = stats.ingest;
+      return {
+        objects: s.objectsDone,
+        objectsListed: s.objectsListed,
+        records: s.records,
+        bytesRead: s.bytesRead,
+        bytesDecoded: s.bytesDecoded,
+        recordsPerSec: rate(elapsedMs),
+        selected: stats.classify.selected,
+      };
+    },
+  };
 }

@@ -1,18 +1,7 @@
 import type { AuditEvent } from './audit-event.js';
+import { jsonNumber as num, jsonString as str } from './json-text.js';
 
-// JSON must escape control characters, so the pattern has to name them. Surrogates go the
-// slow way too: JSON.stringify escapes a lone one, which UTF-8 output would otherwise mangle.
-// eslint-disable-next-line no-control-regex
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-// Most values need no escaping, and a regex test is cheaper than JSON.stringify's own scan.
-const str = (s: string | null): string => (s === null ? 'null' : NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
-const num = (n: number | null): string => (n === null || !Number.isFinite(n) ? 'null' : String(n));
-
-/**
- * One AuditEvent as a JSON line, fields in the documented order. Written by hand
- * because generic JSON.stringify of the whole record was the costliest step of
- * extract; only strings go through JSON.stringify, for their escaping.
- */
+/** One AuditEvent as a JSON line, fields in the documented order. */
 export function auditEventToJson(e: AuditEvent): string {
   let out =
     `{"id":${str(e.id)},"ts":${num(e.ts)},"end":${num(e.end)},"durationMs":${num(e.durationMs)}` +

@@ -1,3 +1,4 @@
+import type { AuditEvent } from '../core/audit-event.js';
 import { AuditReplayError } from '../core/errors.js';
 
 /**
@@ -30,4 +31,16 @@ export function parseNameMap(values: readonly string[] | string | undefined, fla
 /** The secondary's name for `name` (as stored in the catalog), or `name` itself. */
 export function mapName(map: ReadonlyMap<string, string>, name: string): string {
   return map.get(name.toLowerCase()) ?? name;
+}
+
+/** Log formats whose `database` is a PostgreSQL database (elsewhere it is a default schema). */
+const POSTGRES_FORMATS = /^(pg-|redshift)/;
+
+/**
+ * The secondary's database for a statement: the one its record names (mapped) when
+ * `route` is on and the log is PostgreSQL's, else `fallback` (the target URL's).
+ */
+export function databaseOf(event: AuditEvent, route: boolean, map: ReadonlyMap<string, string>, fallback: string): string {
+  if (!route || event.database === null || !POSTGRES_FORMATS.test(event.source.format)) return fallback;
+  return mapName(map, event.database);
 }

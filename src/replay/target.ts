@@ -28,10 +28,37 @@ export interface QueryOptions {
   signal?: AbortSignal;
 }
 
+/** A result column: its name and the type's OID. */
+export interface ResultField {
+  name: string;
+  typeId: number;
+}
+
+export interface ExecuteOptions extends QueryOptions {
+  /**
+   * Called with the result's rows in arrival order, each value in the server's text form
+   * (null for SQL NULL), in batches of at most `batchSize` rows (default 1,000); rows are
+   * dropped once it returns, so a result of any size needs constant memory.
+   */
+  onRows?: (rows: (string | null)[][], fields: readonly ResultField[]) => void;
+  batchSize?: number;
+}
+
+export interface ExecuteResult {
+  /** The command tag's first word, e.g. `SELECT`, `UPDATE`. */
+  command: string | null;
+  /** Rows returned or affected, as the command tag says; null when it says nothing. */
+  rowCount: number | null;
+  fields: ResultField[];
+}
+
 export interface StreamOptions extends QueryOptions {
   /** Rows fetched per round trip (default 1,000): the most rows held in memory at once. */
   batchSize?: number;
 }
+
+/** Where a session stands, as the server's ReadyForQuery said: in a transaction, in a failed one, or neither; null when unknown. */
+export type TransactionStatus = 'idle' | 'transaction' | 'failed' | null;
 
 /** One connection to one database of the target. Not safe for concurrent use: one statement at a time. */
 export interface TargetSession {
@@ -50,6 +77,21 @@ export interface TargetSession {
    * a large result never sits in memory. Rows are arrays in column order.
    */
   stream(sql: string, params?: readonly unknown[], options?: StreamOptions): AsyncIterable<unknown[][]>;
+  /**
+   * One statement of any kind, as a client of the original workload sent it (no bind
+   * parameters), its rows handed to `onRows` as they arrive. This is how replay runs
+   * logged statements: values stay in the server's text form, so checksums made on two
+   * servers compare.
+   */
+  execute(sql: string, options?: ExecuteOptions): Promise<ExecuteResult>;
+  /**
+   * Back to how `connect` left it: its user and settings, and nothing of earlier work
+   * (session settings, roles, prepared statements, temporary objects), as a connection
+   * pool does between clients. Only outside a transaction.
+   */
+  reset(options?: QueryOptions): Promise<void>;
+  /** After the last statement: idle, in a transaction, or in a failed transaction. */
+  readonly transactionStatus: TransactionStatus;
   /** Whether the connection is still usable (false after the server or network dropped it). */
   readonly alive: boolean;
   /** Releases the connection; safe to call twice and after a failure. */
@@ -59,6 +101,16 @@ export interface TargetSession {
 export interface ConnectOptions {
   /** Another database on the same server (default: the URL's). */
   database?: string;
+  /** Another user (default: the URL's); replay connects as each session's original user. */
+  user?: string;
+  /** That user's password (default: as for the URL's user: PGPASSWORD, the password file). Never printed. */
+  password?: string;
+  /**
+   * Session settings in force from the start, e.g. `default_transaction_read_only: 'on'`.
+   * PostgreSQL gets them in the startup packet, so `RESET ALL` and `DISCARD ALL` return
+   * to them; PGlite gets a `SET` (its one backend has no startup packet).
+   */
+  settings?: Record<string, string>;
   signal?: AbortSignal;
 }
 

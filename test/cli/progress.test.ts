@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { Progress } from '../../src/cli/progress.js';
+import { extractProgress, Progress } from '../../src/cli/progress.js';
 import type { ExtractStats } from '../../src/extract/extract-pipeline.js';
 import { newIngestStats } from '../../src/ingest/ingest-stats.js';
 
@@ -21,7 +21,7 @@ const stats = (): ExtractStats => ({ ingest: { ...newIngestStats(), records: 123
 describe('progress on stderr', () => {
   it('writes periodic JSON lines when the stream is not a terminal', async () => {
     const out = capture(false);
-    const p = new Progress(stats(), 'auto', 10, out.stream);
+    const p = new Progress(extractProgress(stats()), 'auto', 10, out.stream);
     p.start();
     await new Promise((r) => setTimeout(r, 60));
     p.stop();
@@ -32,7 +32,7 @@ describe('progress on stderr', () => {
 
   it('redraws one live line on a terminal', async () => {
     const out = capture(true);
-    const p = new Progress(stats(), 'auto', 10, out.stream);
+    const p = new Progress(extractProgress(stats()), 'auto', 10, out.stream);
     p.start();
     await new Promise((r) => setTimeout(r, 300));
     p.stop();
@@ -42,7 +42,7 @@ describe('progress on stderr', () => {
 
   it('stays silent with none', async () => {
     const out = capture(false);
-    const p = new Progress(stats(), 'none', 10, out.stream);
+    const p = new Progress(extractProgress(stats()), 'none', 10, out.stream);
     p.start();
     await new Promise((r) => setTimeout(r, 30));
     p.stop();

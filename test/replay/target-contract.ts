@@ -262,6 +262,87 @@ export function targetContract(name: string, makeTarget: () => Promise<ContractS
       });
     });
 
+    it("executes a logged statement and hands on its rows in the server's text form, in batches", async () => {
+      await withSession(async (s) => {
+        const seen: { rows: (string | null)[][]; fields: string[] }[] = [];
+        const res = await s.execute(
+          "SELECT 1::int AS n, 'a;b'::text AS t, NULL::int AS z, 1.50::numeric AS m, timestamp '2024-05-06 07:08:09.123' AS ts, true AS b, '😀'::text AS e",
+          { onRows: (rows, fields) => seen.push({ rows, fields: fields.map((f) => f.name) }) },
+        );
+        expect(res.command).toBe('SELECT');
+        expect(res.rowCount).toBe(1);
+        expect(res.fields.map((f) => f.name)).toEqual(['n', 't', 'z', 'm', 'ts', 'b', 'e']);
+        expect(res.fields[0]!.typeId).toBe(23);
+        expect(seen).toEqual([{ rows: [['1', 'a;b', null, '1.50', '2024-05-06 07:08:09.123', 't', '😀']], fields: ['n', 't', 'z', 'm', 'ts', 'b', 'e'] }]);
+
+        const sizes: number[] = [];
+        let last: string | null = null;
+        const big = await s.execute('SELECT g FROM generate_series(1, 2500) g', { batchSize: 1000, onRows: (rows) => (sizes.push(rows.length), (last = rows[rows.length - 1]![0]!)) });
+        expect([big.command, big.rowCount, sizes, last]).toEqual(['SELECT', 2500, [1000, 1000, 500], '2500']);
+      });
+    });
+
+    it('executes statements of every kind, reporting the command and the rows changed', async () => {
+      await withSession(async (s) => {
+        expect(await s.execute(`CREATE TABLE executed_${tag} (id int)`)).toEqual({ command: 'CREATE', rowCount: null, fields: [] });
+        expect((await s.execute(`INSERT INTO executed_${tag} SELECT generate_series(1, 3)`)).rowCount).toBe(3);
+        expect(await s.execute(`UPDATE executed_${tag} SET id = id + 1 WHERE id > 1`)).toMatchObject({ command: 'UPDATE', rowCount: 2 });
+        expect(await s.execute('SET search_path = public')).toMatchObject({ command: 'SET', rowCount: null });
+        expect(await s.execute('')).toEqual({ command: null, rowCount: null, fields: [] });
+      });
+    });
+
+    it('reports a failing statement with its SQLSTATE and tracks the transaction status through it', async () => {
+      await withSession(async (s) => {
+        expect(s.transactionStatus).toBe('idle');
+        await s.execute('BEGIN');
+        expect(s.transactionStatus).toBe('transaction');
+        const err = await rejection(s.execute(`SELECT * FROM absent_${tag}`));
+        expect([err.code, err.sqlState]).toEqual(['target-failed', '42P01']);
+        expect(err.message).toContain(`absent_${tag}`);
+        expect(s.transactionStatus).not.toBe('idle');
+        expect((await rejection(s.execute('SELECT 1'))).sqlState).toBe('25P02');
+        await s.execute('ROLLBACK');
+        expect(s.transactionStatus).toBe('idle');
+        expect((await s.execute('SELECT 1')).rowCount).toBe(1);
+      });
+    });
+
+    it('connects as another user with settings in force, so the server refuses a write in a read-only session', async () => {
+      const role = `replayer_${tag}`;
+      await withSession((s) => s.exec(`CREATE ROLE ${role} LOGIN; CREATE TABLE guarded_${tag} (id int); GRANT ALL ON guarded_${tag} TO ${role}`));
+      const s = await target.connect({ user: role, settings: { default_transaction_read_only: 'on', statement_timeout: '5s', application_name: 'a b\\c' } });
+      try {
+        const who = await s.query<{ cu: string; ro: string; st: string }>("SELECT current_user AS cu, current_setting('default_transaction_read_only') AS ro, current_setting('statement_timeout') AS st");
+        expect(who.rows).toEqual([{ cu: role, ro: 'on', st: '5s' }]);
+        const err = await rejection(s.execute(`INSERT INTO guarded_${tag} VALUES (1)`));
+        expect([err.code, err.sqlState]).toEqual(['target-failed', '25006']);
+      } finally {
+        // PGlite's sessions share one backend: put it back as the other tests expect it.
+        if (!target.capabilities.concurrentSessions) await s.exec('RESET ALL; RESET SESSION AUTHORIZATION');
+        await s.close();
+        await withSession((x) => x.exec(`DROP TABLE guarded_${tag}; DROP ROLE ${role}`));
+      }
+    });
+
+    it('resets a session to how it was connected: its user and settings kept, everything later gone', async () => {
+      const role = `pooled_${tag}`;
+      await withSession((s) => s.exec(`CREATE ROLE ${role} LOGIN`));
+      const s = await target.connect({ user: role, settings: { default_transaction_read_only: 'on' } });
+      try {
+        await s.exec(`SET search_path = pg_catalog; SET work_mem = '7MB'; PREPARE p_${tag} AS SELECT 1; SET default_transaction_read_only = off`);
+        await s.reset();
+        const state = await s.query<{ cu: string; ro: string; wm: string; prepared: number }>(
+          "SELECT current_user AS cu, current_setting('default_transaction_read_only') AS ro, current_setting('work_mem') <> '7MB' AS wm, (SELECT count(*)::int FROM pg_prepared_statements) AS prepared",
+        );
+        expect(state.rows).toEqual([{ cu: role, ro: 'on', wm: true, prepared: 0 }]);
+      } finally {
+        if (!target.capabilities.concurrentSessions) await s.exec('RESET ALL; RESET SESSION AUTHORIZATION');
+        await s.close();
+        await withSession((x) => x.exec(`DROP ROLE ${role}`));
+      }
+    });
+
     it('closes a session twice without error, after which it is not alive and refuses work', async () => {
       const s = await target.connect();
       expect(s.alive).toBe(true);

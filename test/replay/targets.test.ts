@@ -273,6 +273,45 @@ describe('a PostgreSQL target', () => {
     }
   });
 
+  it('keeps the settings of the startup packet as the session defaults that RESET ALL and DISCARD ALL return to', async () => {
+    const target = await openTarget(plain.url());
+    try {
+      const s = await target.connect({ settings: { default_transaction_read_only: 'on', lock_timeout: '1500ms' } });
+      const ro = async (): Promise<unknown> => (await s.query("SELECT current_setting('default_transaction_read_only') AS ro, current_setting('lock_timeout') AS lt")).rows[0];
+      await s.exec('SET default_transaction_read_only = off; SET lock_timeout = 0; RESET ALL');
+      expect(await ro()).toEqual({ ro: 'on', lt: '1500ms' });
+      await s.exec('SET default_transaction_read_only = off');
+      await s.exec('DISCARD ALL');
+      expect(await ro()).toEqual({ ro: 'on', lt: '1500ms' });
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('streams a 300 MB result through execute in constant memory', async () => {
+    const target = await openTarget(plain.url());
+    try {
+      const s = await target.connect();
+      global.gc?.();
+      const before = process.memoryUsage().rss;
+      let peak = before;
+      let rows = 0;
+      let bytes = 0;
+      const res = await s.execute("SELECT g, repeat('x', 1000) AS pad FROM generate_series(1, 300000) g", {
+        onRows: (batch) => {
+          rows += batch.length;
+          for (const r of batch) bytes += r[1]!.length;
+          peak = Math.max(peak, process.memoryUsage().rss);
+        },
+      });
+      expect([res.rowCount, rows, bytes]).toEqual([300_000, 300_000, 300_000_000]);
+      // Buffered, the result would need 300 MB of strings and more for the rows around them.
+      expect(peak - before).toBeLessThan(120 * 1024 * 1024);
+    } finally {
+      await target.close();
+    }
+  }, 120_000);
+
   it('reports sslmode=require against a server without TLS as target-unsupported, and prefer falls back to a plain connection', async () => {
     const err = await rejection((await openTarget(`${plain.url()}?sslmode=require`)).connect());
     expect(err.code).toBe('target-unsupported');

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AuditEvent, EventKind } from '../../core/audit-event.js';
 import { TokenBuffer, T_EOF } from '../../extract/sql/lexer.js';
-import { mapName, type NameMaps } from '../name-map.js';
+import { databaseOf, mapName, type NameMaps } from '../name-map.js';
 import { makeDclGuard, type DclGuardOptions } from './dcl-guard.js';
 import { makeObjectFilter, type ObjectFilterOptions } from './object-filter.js';
 import { EMPTY_CONTEXT, nextContext, type SessionContext } from './session-context.js';
@@ -56,7 +56,6 @@ export interface PlanCounts {
 }
 
 const DEFAULT_KINDS: readonly EventKind[] = ['ddl', 'dcl'];
-const POSTGRES_FORMATS = /^(pg-|redshift)/;
 
 /**
  * Turns the ordered events of a window into plan items: keeps each session's context,
@@ -124,10 +123,7 @@ export class SyncPlanner {
   }
 
   private databaseOf(event: AuditEvent): string {
-    if (!this.options.routeByDatabase || event.database === null || !POSTGRES_FORMATS.test(event.source.format)) {
-      return this.options.defaultDatabase;
-    }
-    return mapName(this.options.maps.database, event.database);
+    return databaseOf(event, this.options.routeByDatabase, this.options.maps.database, this.options.defaultDatabase);
   }
 
   private contextOf(session: string): SessionContext {

@@ -1,9 +1,21 @@
-import { PGlite } from '@electric-sql/pglite';
+import { messages, PGlite, protocol } from '@electric-sql/pglite';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AuditReplayError } from '../../../core/errors.js';
 import { splitStatements } from '../../../extract/sql/split-statements.js';
-import type { ConnectOptions, QueryOptions, QueryResult, StreamOptions, Target, TargetSession } from '../../target.js';
+import { quoteIdent, quoteLiteral } from '../../sync/sql-names.js';
+import type {
+  ConnectOptions,
+  ExecuteOptions,
+  ExecuteResult,
+  QueryOptions,
+  QueryResult,
+  ResultField,
+  StreamOptions,
+  Target,
+  TargetSession,
+  TransactionStatus,
+} from '../../target.js';
 import { abortedError, targetError } from '../../target-error.js';
 import { acquireLockFile, type LockFile } from './lock-file.js';
 
@@ -58,7 +70,14 @@ export class PgliteTarget implements Target {
       throw new AuditReplayError('target-unsupported', `${this.url} holds one database ('${this.database}'), not '${options.database}'`);
     }
     if (this.db.closed) throw new AuditReplayError('internal', `connecting to ${this.url}: the target is closed`);
-    return new PgliteSession(this.db, this.database);
+    // One backend for every session: the user and settings are the backend's from here on.
+    const setup = [
+      `SET SESSION AUTHORIZATION ${quoteIdent(options.user ?? SUPERUSER)}`,
+      ...Object.entries(options.settings ?? {}).map(([name, value]) => `SELECT set_config(${quoteLiteral(name)}, ${quoteLiteral(value)}, false)`),
+    ].join(';\n');
+    const session = new PgliteSession(this.db, this.database, setup);
+    if (options.user !== undefined || options.settings !== undefined) await session.exec(setup, options.signal ? { signal: options.signal } : {});
+    return session;
   }
 
   async close(): Promise<void> {
@@ -75,13 +94,78 @@ let cursorSeq = 0;
 class PgliteSession implements TargetSession {
   private closed = false;
 
+  /** @param setup what makes the backend this session's again: its user and settings */
   constructor(
     private readonly db: PGlite,
     readonly database: string,
+    private readonly setup: string,
   ) {}
 
   get alive(): boolean {
     return !this.closed && !this.db.closed;
+  }
+
+  get transactionStatus(): TransactionStatus {
+    return this.db.closed ? null : this.db.isInTransaction() ? 'transaction' : 'idle';
+  }
+
+  async reset(options: QueryOptions = {}): Promise<void> {
+    // DISCARD ALL returns to the server's defaults, not to this session's: set those again.
+    // DISCARD ALL refuses to run in a script (an implicit transaction): two calls.
+    await this.exec('DISCARD ALL', options);
+    await this.exec(this.setup, options);
+  }
+
+  async execute(sql: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+    const what = 'running a statement on PGlite';
+    this.check(what, options.signal);
+    const batchSize = options.batchSize ?? 1000;
+    const onRows = options.onRows;
+    let fields: ResultField[] = [];
+    let batch: (string | null)[][] = [];
+    let command: string | null = null;
+    let rowCount: number | null = null;
+    let error: unknown = null;
+    const flush = (): void => {
+      if (batch.length === 0) return;
+      const rows = batch;
+      batch = [];
+      onRows!(rows, fields);
+    };
+    // The wire protocol's simple Query, parsed as the bytes come: rows in the server's text
+    // form, handed on in batches, never all in memory (as on PostgreSQL).
+    const parser = new protocol.Parser();
+    const onMessage = (msg: messages.BackendMessage): void => {
+      try {
+        if (msg instanceof messages.RowDescriptionMessage) {
+          flush();
+          fields = msg.fields.map((f) => ({ name: f.name, typeId: f.dataTypeID }));
+        } else if (msg instanceof messages.DataRowMessage) {
+          if (!onRows) return;
+          batch.push(msg.fields);
+          if (batch.length >= batchSize) flush();
+        } else if (msg instanceof messages.CommandCompleteMessage) {
+          flush();
+          const words = msg.text.split(' ');
+          command = words[0] ?? null;
+          const last = Number(words[words.length - 1]);
+          rowCount = words.length > 1 && Number.isInteger(last) ? last : null;
+        } else if (msg instanceof messages.DatabaseError) {
+          error ??= msg;
+        }
+      } catch (err) {
+        error ??= err;
+      }
+    };
+    try {
+      await this.db.runExclusive(() =>
+        this.db.execProtocolRawStream(protocol.serialize.query(sql), { onRawData: (data) => parser.parse(data, onMessage) }),
+      );
+    } catch (err) {
+      throw targetError(err, what);
+    }
+    if (error !== null) throw targetError(error, what);
+    return { command, rowCount, fields };
   }
 
   async query<R = Record<string, unknown>>(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Promise<QueryResult<R>> {

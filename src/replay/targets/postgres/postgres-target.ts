@@ -3,9 +3,22 @@ import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { AuditReplayError } from '../../../core/errors.js';
-import type { ConnectOptions, QueryOptions, QueryResult, StreamOptions, Target, TargetOptions, TargetSession } from '../../target.js';
+import type {
+  ConnectOptions,
+  ExecuteOptions,
+  ExecuteResult,
+  QueryOptions,
+  QueryResult,
+  StreamOptions,
+  Target,
+  TargetOptions,
+  TargetSession,
+  TransactionStatus,
+} from '../../target.js';
 import { abortedError, targetError } from '../../target-error.js';
+import { pgpassLookup, pgpassPath } from './pgpass.js';
 import { postgresSettings, redactUrl, sslAttempts, type PostgresSettings } from './postgres-url.js';
+import { StreamedStatement } from './streamed-statement.js';
 
 /** What node-postgres says when the server answers an SSLRequest with 'N'. */
 const NO_SSL = /does not support SSL/i;
@@ -38,7 +51,10 @@ export class PostgresTarget implements Target {
 
   async connect(options: ConnectOptions = {}): Promise<TargetSession> {
     const database = options.database ?? this.database;
-    const what = `connecting to ${this.url}${database === this.database ? '' : ` (database ${database})`}`;
+    const user = options.user ?? this.user;
+    const what =
+      `connecting to ${this.url}` +
+      (database === this.database && user === this.user ? '' : ` (${[user === this.user ? '' : `user ${user}`, database === this.database ? '' : `database ${database}`].filter(Boolean).join(', ')})`);
     if (options.signal?.aborted) throw abortedError(options.signal.reason, what);
     if (this.closed) throw new AuditReplayError('internal', `${what}: the target is closed`);
     const attempts = this.plainOnly ? [false as const] : sslAttempts(this.settings);
@@ -46,7 +62,7 @@ export class PostgresTarget implements Target {
     for (const [i, ssl] of attempts.entries()) {
       const last = i === attempts.length - 1;
       try {
-        const client = await this.open(database, ssl);
+        const client = await this.open(database, ssl, options);
         const session = new PostgresSession(client, database, { host: this.settings.base.host!, port: this.settings.port }, () => this.sessions.delete(session));
         this.sessions.add(session);
         if (options.signal?.aborted) {
@@ -74,8 +90,19 @@ export class PostgresTarget implements Target {
     throw targetError(lastError, what, true);
   }
 
-  private async open(database: string, ssl: false | ConnectionOptions): Promise<pg.Client> {
-    const client = new pg.Client({ ...this.settings.base, database, ssl });
+  private async open(database: string, ssl: false | ConnectionOptions, options: ConnectOptions): Promise<pg.Client> {
+    const config: pg.ClientConfig = { ...this.settings.base, database, ssl };
+    if (options.user !== undefined && options.user !== this.user) {
+      config.user = options.user;
+      const { host, port } = this.settings;
+      const file = pgpassPath();
+      // Another user's password: given, else the password file's line for that user (PGPASSWORD is the URL user's).
+      config.password = options.password ?? (() => pgpassLookup({ host, port, database, user: options.user! }, file) as string);
+    } else if (options.password !== undefined) config.password = options.password;
+    if (options.settings && Object.keys(options.settings).length > 0) {
+      config.options = [config.options, startupOptions(options.settings)].filter(Boolean).join(' ');
+    }
+    const client = new pg.Client(config);
     // A client whose socket dies emits 'error'; without a listener that would crash the process.
     client.on('error', () => {});
     try {
@@ -91,6 +118,19 @@ export class PostgresTarget implements Target {
     this.closed = true;
     await Promise.allSettled([...this.sessions].map((s) => s.close()));
   }
+}
+
+/**
+ * Settings as the startup packet's `options` (`-c name=value`, spaces and backslashes
+ * escaped as libpq wants), so the server treats them as the session's defaults.
+ */
+export function startupOptions(settings: Record<string, string>): string {
+  return Object.entries(settings)
+    .map(([name, value]) => {
+      if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) throw new AuditReplayError('usage', `'${name}' is not a setting name`);
+      return `-c ${name}=${value.replace(/[\\ ]/g, (c) => `\\${c}`)}`;
+    })
+    .join(' ');
 }
 
 interface CancelAddress {
@@ -123,6 +163,33 @@ class PostgresSession implements TargetSession {
 
   get alive(): boolean {
     return !this.closed && !this.lost;
+  }
+
+  get transactionStatus(): TransactionStatus {
+    // ReadyForQuery's status byte, which node-postgres keeps.
+    switch ((this.client as unknown as { _txStatus?: string | null })._txStatus) {
+      case 'I':
+        return 'idle';
+      case 'T':
+        return 'transaction';
+      case 'E':
+        return 'failed';
+      default:
+        return null;
+    }
+  }
+
+  async reset(options: QueryOptions = {}): Promise<void> {
+    // The startup packet's settings are the session's defaults, so DISCARD ALL returns to them.
+    await this.exec('DISCARD ALL', options);
+  }
+
+  async execute(sql: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+    const statement = new StreamedStatement(sql, options.onRows, options.batchSize);
+    return this.run('running a statement', options.signal, () => {
+      void this.client.query(statement as unknown as pg.QueryConfig);
+      return statement.done;
+    });
   }
 
   async query<R = Record<string, unknown>>(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Promise<QueryResult<R>> {
