@@ -6,7 +6,7 @@ import type { AuditEvent, EventKind } from '../core/audit-event.js';
 import { AuditReplayError, EXIT } from '../core/errors.js';
 import { replayResultToJson, type ReplayResult } from '../core/replay-result.js';
 import { formatTime, parseDuration, parseTime } from '../core/time.js';
-import { extract } from '../extract/extract-pipeline.js';
+import { extractInWorker } from '../extract/extract-in-worker.js';
 import { databaseOf, mapName, parseNameMap } from '../replay/name-map.js';
 import type { ConnectionKey } from '../replay/run/connection-pool.js';
 import { Credentials } from '../replay/run/credentials.js';
@@ -44,6 +44,7 @@ export interface ReplayFlags extends SourceFlags {
   warmup: string;
   drainTimeout: string;
   progress: ProgressMode;
+  progressInterval: string;
   rejects?: string;
   maxRejects?: string;
 }
@@ -92,6 +93,7 @@ export function registerReplay(program: Command, run: (action: (signal: AbortSig
     .option('--warmup <k>', 'replay the window k times first without recording', '0')
     .option('--drain-timeout <duration>', 'after SIGINT/SIGTERM, how long statements in flight may finish before they are cancelled', '20s')
     .option('--progress <mode>', 'progress on stderr: auto, tty, json, none', 'auto')
+    .option('--progress-interval <duration>', 'time between JSON progress lines', '5s')
     .option('--rejects <sink>', 'unreadable records and statements refused in read-only mode, one JSON line each')
     .option('--max-rejects <n>', 'fail (exit 3) once more than this many records are rejected')
     .addHelpText('after', EXAMPLES)
@@ -145,7 +147,8 @@ export async function runReplay(flags: ReplayFlags, signal?: AbortSignal): Promi
       { reason: 'refused', message: `${event.id}: not replayed: ${reason}`, object: event.source.object, line: event.source.line, format: event.source.format },
       event.statement,
     );
-  const events = (): AsyncIterable<AuditEvent[]> => extract({ ...source, window, rejects, ...(signal ? { signal } : {}) }).events;
+  // On a worker thread: this thread answers the connections, and every round trip it spends decoding logs is one the server waits for.
+  const events = (): AsyncIterable<AuditEvent[]> => extractInWorker({ ...source, source: flags.source, window, rejects, ...(signal ? { signal } : {}) }).events;
 
   if (flags.dryRun) {
     try {
@@ -211,10 +214,7 @@ export async function runReplay(flags: ReplayFlags, signal?: AbortSignal): Promi
       process.once('SIGTERM', cancel);
     };
     signal?.addEventListener('abort', onStop, { once: true });
-    const progress = new Progress(
-      replayProgress(() => runner, totals),
-      flags.progress,
-    );
+    const progress = new Progress(replayProgress(() => runner, totals), flags.progress, parseDuration(flags.progressInterval));
     progress.start();
     try {
       for (let pass = 1 - settings.warmup; pass <= settings.repeat && !interrupted; pass++) {

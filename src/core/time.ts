@@ -60,3 +60,6 @@ export interface TimeWindow {
 export function formatTime(ms: number): string {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
 }
+
+/** Milliseconds since the epoch, with sub-millisecond precision (the monotonic clock, anchored once). */
+export const epochNow = (): number => performance.timeOrigin + performance.now();

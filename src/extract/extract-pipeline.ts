@@ -47,6 +47,11 @@ export interface ExtractStats {
   late: number;
 }
 
+/** Counters at zero. */
+export function newExtractStats(): ExtractStats {
+  return { ingest: newIngestStats(), classify: { events: 0, selected: 0, filteredOut: 0 }, duplicates: 0, late: 0 };
+}
+
 /**
  * The extract stage end to end: list the window's partitions, decode each object,
  * merge into (ts, id) order, fold duplicates, split, classify, fingerprint, filter.
@@ -54,12 +59,7 @@ export interface ExtractStats {
  * it is consumed.
  */
 export function extract(options: ExtractOptions): { events: AsyncIterable<AuditEvent[]>; stats: ExtractStats } {
-  const stats: ExtractStats = {
-    ingest: newIngestStats(),
-    classify: { events: 0, selected: 0, filteredOut: 0 },
-    duplicates: 0,
-    late: 0,
-  };
+  const stats = newExtractStats();
   const { rejects, window, signal } = options;
   const decoder = decoderForFormat(options.format);
   const layout = layoutFromOption(options.layout);

@@ -90,6 +90,12 @@ export interface TargetSession {
    * pool does between clients. Only outside a transaction.
    */
   reset(options?: QueryOptions): Promise<void>;
+  /**
+   * Asks the server to cancel the statement in flight, if any (best effort, as libpq's
+   * PQcancel; the statement then fails with 57014). PGlite cannot interrupt its engine:
+   * there it does nothing.
+   */
+  cancel(): void;
   /** After the last statement: idle, in a transaction, or in a failed transaction. */
   readonly transactionStatus: TransactionStatus;
   /** Whether the connection is still usable (false after the server or network dropped it). */

@@ -48,6 +48,8 @@ export interface WorkloadSession {
 export interface RecordedStatement {
   /** Index of its session in the recording. */
   session: number;
+  /** That session's name: its application_name, which extract reports as the event's `client`. */
+  sessionName: string;
   /** Its position in that session, 0-based. */
   index: number;
   sql: string;
@@ -231,7 +233,7 @@ export async function recordSessions(cluster: PostgresCluster, sessions: readonl
             if (step.fails !== sqlState) throw new Error(`query workload ${s.name}: ${step.sql} failed with ${sqlState}: ${(err as Error).message}`, { cause: err });
           }
           if (step.fails !== undefined && sqlState === null) throw new Error(`query workload ${s.name}: ${step.sql} succeeded but must fail with ${step.fails}`);
-          statements.push({ session: si, index: i, sql: step.sql, kind: step.kind, sentAt, durationMs: Date.now() - sentAt, ok: sqlState === null, sqlState, rows });
+          statements.push({ session: si, sessionName: s.name, index: i, sql: step.sql, kind: step.kind, sentAt, durationMs: Date.now() - sentAt, ok: sqlState === null, sqlState, rows });
           if (i < s.steps.length - 1) {
             const wait = step.pauseAfterMs ?? pause();
             if (wait > 0) await sleep(wait);

@@ -61,7 +61,7 @@ describe('replay onto PGlite with the bundled samples', () => {
 
   it('records one result per statement and pass, tagged, with the same checksums on every pass', async () => {
     const out = join(work, 'runs.jsonl');
-    const res = await runCli(['replay', ...SOURCE, '--target', `pglite://${dir}`, '--speed', 'max', '--repeat', '2', '--warmup', '1', '--run-id', 'r1', '--out', out, '--progress', 'json']);
+    const res = await runCli(['replay', ...SOURCE, '--target', `pglite://${dir}`, '--speed', 'max', '--repeat', '2', '--warmup', '1', '--run-id', 'r1', '--out', out, '--progress', 'json', '--progress-interval', '200ms']);
     expect(res.code, res.stderr).toBe(0);
     const rows = await results(out);
     expect(rows).toHaveLength(expectedIds.length * 2);

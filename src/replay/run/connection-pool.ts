@@ -61,6 +61,12 @@ export class ConnectionPool {
     return this.open;
   }
 
+  /** The idle connection `owner` used last, without waiting; null when it is taken or gone. The common case, kept off the promise path. */
+  takeOwn(key: ConnectionKey, owner: string): PooledConnection | null {
+    const i = this.idle.findIndex((c) => c.owner === owner && c.key.id === key.id && c.session.alive);
+    return i < 0 ? null : this.idle.splice(i, 1)[0]!;
+  }
+
   /** A connection for `owner` to run statements as `key`; resolves when one is free. */
   async acquire(key: ConnectionKey, owner: string, signal?: AbortSignal): Promise<PooledConnection> {
     if (signal?.aborted) throw abortedError(signal.reason, 'waiting for a connection');

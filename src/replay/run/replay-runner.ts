@@ -1,8 +1,8 @@
 import * as hdr from 'hdr-histogram-js';
-import { performance } from 'node:perf_hooks';
 import type { AuditEvent, EventKind } from '../../core/audit-event.js';
 import { AuditReplayError } from '../../core/errors.js';
 import type { ReplayResult } from '../../core/replay-result.js';
+import { epochNow } from '../../core/time.js';
 import type { TargetSession } from '../target.js';
 import { ConnectionPool, type ConnectionKey, type PooledConnection } from './connection-pool.js';
 import { decide, type ReplayPolicy } from './replay-plan.js';
@@ -72,9 +72,6 @@ export interface ReplayStats {
   lastTs: number | null;
 }
 
-/** Milliseconds since the epoch, with sub-millisecond precision. */
-export const epochNow = (): number => performance.timeOrigin + performance.now();
-
 /**
  * A latency histogram (HdrHistogram, microseconds, 2 significant digits: constant
  * memory for any count) read as milliseconds.
@@ -127,7 +124,8 @@ export class ReplayRunner implements SessionHost {
   readonly connectLeadMs: number;
   private readonly sessions = new Map<string, ReplaySession>();
   private readonly live = new Set<ReplaySession>();
-  private readonly cancelController = new AbortController();
+  private readonly inFlight = new Set<PooledConnection>();
+  private cancelled = false;
   private readonly sleepers = new Set<() => void>();
   private readonly maxQueued: number;
   private queued = 0;
@@ -164,7 +162,8 @@ export class ReplayRunner implements SessionHost {
   /** Also cancel the statements in flight on the server (a second signal, or the drain timeout). */
   cancel(): void {
     this.stop();
-    this.cancelController.abort(new AuditReplayError('aborted', 'the run was stopped'));
+    this.cancelled = true;
+    for (const c of this.inFlight) c.session.cancel();
   }
 
   /** Replays the events; resolves when every session has finished (or stopped). */
@@ -258,8 +257,8 @@ export class ReplayRunner implements SessionHost {
     if (!reset && script === '') return;
     this.stats.contextSetups++;
     try {
-      if (reset) await connection.session.reset({ signal: this.cancelController.signal });
-      if (script !== '') await connection.session.exec(script, { signal: this.cancelController.signal });
+      if (reset) await connection.session.reset();
+      if (script !== '') await connection.session.exec(script);
     } catch (err) {
       this.stats.contextFailures++;
       if (this.contextWarnings++ < 10) {
@@ -275,14 +274,16 @@ export class ReplayRunner implements SessionHost {
     const sum = new ResultChecksum(mode);
     const startedAt = epochNow();
     let result: Pick<ReplayResult, 'rows' | 'checksum' | 'ok' | 'sqlState' | 'error'>;
+    // No AbortSignal per statement (a listener each costs more than the rest of our work): cancel() walks the connections in flight.
+    this.inFlight.add(connection);
     try {
-      const res = await connection.session.execute(sql, {
-        signal: this.cancelController.signal,
-        ...(mode === 'none' ? {} : { onRows: (rows) => sum.add(rows) }),
-      });
+      if (this.cancelled) connection.session.cancel();
+      const res = await connection.session.execute(sql, mode === 'none' ? {} : { onRows: (rows) => sum.add(rows) });
       result = { rows: res.rowCount, checksum: sum.digest(res.fields), ok: true, sqlState: null, error: null };
     } catch (err) {
       result = { rows: null, checksum: null, ok: false, ...failureOf(err) };
+    } finally {
+      this.inFlight.delete(connection);
     }
     const durationMs = epochNow() - startedAt;
     await this.finish(item, startedAt, durationMs, result);
@@ -323,14 +324,13 @@ export class ReplayRunner implements SessionHost {
 
 const round3 = (n: number): number => Math.round(n * 1000) / 1000;
 
-/** The SQLSTATE and the server's own message of a failed statement (08006 for a dropped connection, 57014 when we cancelled it). */
+/** The SQLSTATE and the server's own message of a failed statement (08006 for a dropped connection). */
 function failureOf(err: unknown): { sqlState: string | null; error: string } {
   if (err instanceof AuditReplayError) {
     const cause = err.cause as { message?: string } | undefined;
     const message = err.sqlState && cause?.message ? cause.message : err.message;
     if (err.sqlState) return { sqlState: err.sqlState, error: message };
     if (err.code === 'target-lost') return { sqlState: '08006', error: message };
-    if (err.code === 'aborted') return { sqlState: '57014', error: 'cancelled: the run was stopped' };
     return { sqlState: null, error: message };
   }
   return { sqlState: null, error: (err as Error)?.message ?? String(err) };

@@ -1,6 +1,7 @@
 import type { AuditEvent } from '../../core/audit-event.js';
 import type { ConnectionKey, ConnectionPool, PooledConnection } from './connection-pool.js';
 import type { ContextEffect, ReplayDecision } from './replay-plan.js';
+import { epochNow } from '../../core/time.js';
 
 /** One statement due on a session. */
 export interface ReplayItem {
@@ -81,7 +82,16 @@ export class ReplaySession {
     this.wake?.();
   }
 
-  private async next(): Promise<ReplayItem | null> {
+  /** The next statement; synchronous when one is queued, so the busy path makes no promise. */
+  private next(): ReplayItem | Promise<ReplayItem | null> {
+    if (this.queue.length > 0) {
+      this.host.dequeued(1);
+      return this.queue.shift()!;
+    }
+    return this.waitForNext();
+  }
+
+  private async waitForNext(): Promise<ReplayItem | null> {
     while (this.queue.length === 0) {
       if (this.ended) return null;
       const holding = this.connection !== null;
@@ -98,8 +108,10 @@ export class ReplaySession {
   private async work(): Promise<void> {
     try {
       for (;;) {
-        const item = await this.next();
+        const next = this.next();
+        const item = next instanceof Promise ? await next : next;
         if (item === null || this.host.stopping) break;
+        if (!this.connection) this.connection = this.host.pool.takeOwn(this.key, this.id);
         if (!this.connection) {
           await this.host.sleepUntil(item.scheduledAt - this.host.connectLeadMs);
           if (this.host.stopping) break;
@@ -116,7 +128,7 @@ export class ReplaySession {
             this.connection.owner = this.id;
           }
         }
-        await this.host.sleepUntil(item.scheduledAt);
+        if (item.scheduledAt > epochNow()) await this.host.sleepUntil(item.scheduledAt);
         if (this.host.stopping) break;
         const { ok } = await this.host.execute(this.connection, item);
         const effect = item.decision.context;

@@ -109,6 +109,10 @@ class PgliteSession implements TargetSession {
     return this.db.closed ? null : this.db.isInTransaction() ? 'transaction' : 'idle';
   }
 
+  cancel(): void {
+    // The engine runs in this thread's WASM: nothing can interrupt a statement from outside.
+  }
+
   async reset(options: QueryOptions = {}): Promise<void> {
     // DISCARD ALL returns to the server's defaults, not to this session's: set those again.
     // DISCARD ALL refuses to run in a script (an implicit transaction): two calls.

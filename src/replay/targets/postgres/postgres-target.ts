@@ -249,7 +249,7 @@ class PostgresSession implements TargetSession {
   }
 
   /** A CancelRequest on a new connection, as libpq's PQcancel sends it (no authentication, best effort). */
-  private cancel(): void {
+  cancel(): void {
     const { processID, secretKey } = this.client as unknown as { processID: number | null; secretKey: number | null };
     if (processID === null || secretKey === null) return;
     const { host, port } = this.cancelAddress;
