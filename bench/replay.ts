@@ -318,6 +318,7 @@ async function main(): Promise<void> {
     ['pgbench -S', []],
     ['auditreplay replay', []],
     ['pgreplay -c -j', []],
+    ['node-postgres floor', []],
   ]);
   let serverVersion: string | undefined;
   try {
@@ -397,10 +398,19 @@ async function main(): Promise<void> {
       return { run: r, queries: set.selects, seconds: secs, qps: set.selects / secs, wallQps: set.selects / secs, rssBytes: r.rssBytes, summary: null, notes };
     };
 
+    const floor = async (): Promise<Outcome> => {
+      const r = await run('node-postgres floor', process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'lib', 'driver-floor.ts'), '--url', pg.url('postgres'), '--queries', String(set.selects), '--connections', String(CLIENTS)], { timeFile });
+      if (r.exitCode !== 0) return broke(`the driver floor exited with ${r.exitCode}:\n${lastLines(r.stderr || r.stdout)}`);
+      const f = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { qps?: number; seconds?: number };
+      if (typeof f.qps !== 'number' || typeof f.seconds !== 'number') return broke(`no qps from the driver floor:\n${lastLines(r.stdout)}`);
+      return { run: r, queries: set.selects, seconds: f.seconds, qps: f.qps, wallQps: set.selects / (r.wallMs / 1000), rssBytes: r.rssBytes, summary: null, notes: [] };
+    };
+
     const steps: [string, () => Promise<Outcome>][] = [
       ['pgbench -S', pgbench],
       ['auditreplay replay', replay],
       ['pgreplay -c -j', pgreplay],
+      ['node-postgres floor', floor],
     ];
     // Rounds of all three rather than one tool K times in a row, so a change of load on a shared machine hits every tool alike.
     for (let round = 1; round <= args.repeat; round++) {
@@ -490,6 +500,11 @@ async function main(): Promise<void> {
   if (ours.length > 0 && theirs.length > 0) verdict('replay qps vs pgreplay -j', median(ours).qps / median(theirs).qps, TARGET_VS_PGREPLAY);
   else console.log(`target replay qps vs pgreplay -j >= ${TARGET_VS_PGREPLAY}x: not measured`);
   if (theirs.length > 0 && base.length > 0) console.log(`(pgreplay -j at ${(median(theirs).qps / limit).toFixed(2)}x pgbench)`);
+  const floorRuns = measures.get('node-postgres floor')!;
+  if (floorRuns.length > 0 && ours.length > 0) {
+    const f = median(floorRuns).qps;
+    console.log(`(the node-postgres floor, the driver alone on the same 4 connections, at ${(f / limit).toFixed(2)}x pgbench; replay at ${(median(ours).qps / f).toFixed(2)}x of it)`);
+  }
   if (ours.length > 0) {
     const s = median(ours).summary;
     const cpu = typeof s?.cpuUserMs === 'number' ? s.cpuUserMs + (s.cpuSystemMs ?? 0) : null;

@@ -6,7 +6,7 @@ import type { AuditEvent, EventKind } from '../core/audit-event.js';
 import { AuditReplayError, EXIT } from '../core/errors.js';
 import { replayResultToJson, type ReplayResult } from '../core/replay-result.js';
 import { formatTime, parseDuration, parseTime } from '../core/time.js';
-import { extractInWorker } from '../extract/extract-in-worker.js';
+import { extract } from '../extract/extract-pipeline.js';
 import { databaseOf, mapName, parseNameMap } from '../replay/name-map.js';
 import type { ConnectionKey } from '../replay/run/connection-pool.js';
 import { Credentials } from '../replay/run/credentials.js';
@@ -147,8 +147,7 @@ export async function runReplay(flags: ReplayFlags, signal?: AbortSignal): Promi
       { reason: 'refused', message: `${event.id}: not replayed: ${reason}`, object: event.source.object, line: event.source.line, format: event.source.format },
       event.statement,
     );
-  // On a worker thread: this thread answers the connections, and every round trip it spends decoding logs is one the server waits for.
-  const events = (): AsyncIterable<AuditEvent[]> => extractInWorker({ ...source, source: flags.source, window, rejects, ...(signal ? { signal } : {}) }).events;
+  const events = (): AsyncIterable<AuditEvent[]> => extract({ ...source, window, rejects, ...(signal ? { signal } : {}) }).events;
 
   if (flags.dryRun) {
     try {

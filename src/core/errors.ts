@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'format-unknown'
   | 'too-many-rejects'
   | 'sink-failed'
+  /** An output to read back is not there. */
+  | 'sink-not-found'
   /** The target refused the credentials or the user may not connect: not retried. */
   | 'target-auth'
   /** The target could not be reached, or the connection dropped mid-operation: retryable. */

@@ -47,11 +47,6 @@ export interface ExtractStats {
   late: number;
 }
 
-/** Counters at zero. */
-export function newExtractStats(): ExtractStats {
-  return { ingest: newIngestStats(), classify: { events: 0, selected: 0, filteredOut: 0 }, duplicates: 0, late: 0 };
-}
-
 /**
  * The extract stage end to end: list the window's partitions, decode each object,
  * merge into (ts, id) order, fold duplicates, split, classify, fingerprint, filter.
@@ -59,7 +54,12 @@ export function newExtractStats(): ExtractStats {
  * it is consumed.
  */
 export function extract(options: ExtractOptions): { events: AsyncIterable<AuditEvent[]>; stats: ExtractStats } {
-  const stats = newExtractStats();
+  const stats: ExtractStats = {
+    ingest: newIngestStats(),
+    classify: { events: 0, selected: 0, filteredOut: 0 },
+    duplicates: 0,
+    late: 0,
+  };
   const { rejects, window, signal } = options;
   const decoder = decoderForFormat(options.format);
   const layout = layoutFromOption(options.layout);

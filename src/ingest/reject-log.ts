@@ -30,18 +30,13 @@ export class RejectLog {
   ) {}
 
   add(reject: Omit<Reject, 'raw' | 'rawEncoding'>, raw: string | Buffer | null): void {
-    this.addReject({ ...reject, ...encodeRaw(raw) });
-  }
-
-  /** A reject whose raw text is already encoded (one another thread's log passed on). */
-  addReject(reject: Reject): void {
     this.total++;
     this.byReason[reject.reason] = (this.byReason[reject.reason] ?? 0) + 1;
     if (this.total <= this.warnLimit) {
       this.warn(`reject: ${reject.object}:${reject.line}: ${reject.reason}: ${reject.message}`);
       if (this.total === this.warnLimit) this.warn('reject: further rejects are counted in the summary and written to --rejects');
     }
-    if (this.writer) this.buffer.push(reject);
+    if (this.writer) this.buffer.push({ ...reject, ...encodeRaw(raw) });
     if (this.total > this.maxRejects) {
       throw new AuditReplayError(
         'too-many-rejects',

@@ -62,15 +62,6 @@ export class ReplaySession {
     this.done = this.work();
   }
 
-  get pending(): number {
-    return this.queue.length;
-  }
-
-  /** Whether the session has nothing left to do and keeps nothing worth keeping. */
-  get disposable(): boolean {
-    return this.queue.length === 0 && this.connection === null && this.context.size === 0;
-  }
-
   push(item: ReplayItem): void {
     this.queue.push(item);
     this.wake?.();
@@ -111,7 +102,8 @@ export class ReplaySession {
         const next = this.next();
         const item = next instanceof Promise ? await next : next;
         if (item === null || this.host.stopping) break;
-        if (!this.connection) this.connection = this.host.pool.takeOwn(this.key, this.id);
+        // Its own idle connection, without a promise, when the statement is due (not to sleep on while others wait).
+        if (!this.connection && item.scheduledAt - this.host.connectLeadMs <= epochNow()) this.connection = this.host.pool.takeOwn(this.key, this.id);
         if (!this.connection) {
           await this.host.sleepUntil(item.scheduledAt - this.host.connectLeadMs);
           if (this.host.stopping) break;
