@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { EVENT_KINDS, type AuditEvent, type EventKind } from '../core/audit-event.js';
 import { auditEventToJson } from '../core/audit-event-json.js';
@@ -6,12 +7,14 @@ import { parseTime } from '../core/time.js';
 import { extract, type ExtractStats } from '../extract/extract-pipeline.js';
 import type { RejectLog } from '../ingest/reject-log.js';
 import { openSink } from '../sinks/sink-registry.js';
+import { AUDIT_EVENT_SCHEMA, REJECT_SCHEMA } from '../sinks/record-schema.js';
+import { addSinkFlags, SINK_HELP, sinkOptions, type SinkFlags } from './sink-flags.js';
 import type { Sink } from '../sinks/sink.js';
 import { list } from './flag-values.js';
 import { extractProgress, Progress, type ProgressMode } from './progress.js';
 import { addSourceFlags, openRejects, sourceSettings, type SourceFlags } from './source-flags.js';
 
-export interface ExtractFlags extends SourceFlags {
+export interface ExtractFlags extends SourceFlags, SinkFlags {
   from: string;
   to: string;
   kind?: string;
@@ -41,15 +44,15 @@ export function registerExtract(program: Command, run: (action: (signal: AbortSi
   const command = program
     .command('extract')
     .description('Read a time window of audit logs and write one AuditEvent per statement (JSON lines).');
-  addSourceFlags(command)
+  addSinkFlags(addSourceFlags(command))
     .requiredOption('--from <time>', 'window start, inclusive: ISO 8601, a date, or relative (24h, 7d)')
     .option('--to <time>', 'window end, exclusive', 'now')
     .option('--kind <kinds>', `keep only these kinds, comma-separated (${EVENT_KINDS.join(', ')})`)
     .option('--user <users>', 'keep only statements of these users, comma-separated')
     .option('--database <dbs>', 'keep only statements run in these databases, comma-separated')
     .option('--ok-only', 'keep only statements that succeeded on the primary')
-    .option('--out <sink>', "where events go: '-' (stdout), FILE.jsonl or FILE.jsonl.gz", '-')
-    .option('--rejects <sink>', 'where bad input goes, one JSON line per reject with object and line')
+    .option('--out <sink>', `where events go: ${SINK_HELP}`, '-')
+    .option('--rejects <sink>', 'where bad input goes, one record per reject with object and line (any --out form)')
     .option('--max-rejects <n>', 'fail (exit 3) once more than this many records are rejected')
     .option('--progress <mode>', 'progress on stderr: auto, tty, json, none', 'auto')
     .addHelpText('after', EXAMPLES)
@@ -68,10 +71,11 @@ export async function runExtract(flags: ExtractFlags, signal?: AbortSignal): Pro
     if (!EVENT_KINDS.includes(k as EventKind)) throw new AuditReplayError('usage', `unknown --kind '${k}'; known: ${EVENT_KINDS.join(', ')}`);
   }
 
-  const out = await openSink<AuditEvent>(flags.out, { toJson: auditEventToJson });
+  const runId = randomUUID();
+  const out = await openSink<AuditEvent>(flags.out, { ...sinkOptions<AuditEvent>(flags, AUDIT_EVENT_SCHEMA, runId), toJson: auditEventToJson });
   const sinks: Sink<unknown>[] = [out];
   try {
-    const { log: rejects, sink: rejectSink } = await openRejects(flags.rejects, flags.maxRejects, (m) => process.stderr.write(m + '\n'));
+    const { log: rejects, sink: rejectSink } = await openRejects(flags.rejects, flags.maxRejects, (m) => process.stderr.write(m + '\n'), sinkOptions(flags, REJECT_SCHEMA, runId));
     if (rejectSink) sinks.push(rejectSink);
     const { events, stats } = extract({
       ...sourceSettings(flags),

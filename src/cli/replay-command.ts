@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { rename, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import type { AuditEvent, EventKind } from '../core/audit-event.js';
 import { AuditReplayError, EXIT } from '../core/errors.js';
@@ -16,13 +14,18 @@ import type { ChecksumMode } from '../replay/run/result-checksum.js';
 import { quoteIdent } from '../replay/sync/sql-names.js';
 import { openTarget } from '../replay/target-registry.js';
 import type { Target } from '../replay/target.js';
+import { isTableUrl } from '../sinks/postgres/index.js';
+import { REJECT_SCHEMA, REPLAY_RESULT_SCHEMA } from '../sinks/record-schema.js';
 import { openSink } from '../sinks/sink-registry.js';
+import { storageFor } from '../sinks/storage/storage-registry.js';
+import type { StorageOptions } from '../sinks/storage.js';
+import { addSinkFlags, SINK_HELP, sinkOptions, type SinkFlags } from './sink-flags.js';
 import type { Sink } from '../sinks/sink.js';
 import { collect, positiveInt } from './flag-values.js';
 import { Progress, type ProgressMode, type ProgressReport } from './progress.js';
 import { addSourceFlags, openRejects, sourceSettings, type SourceFlags } from './source-flags.js';
 
-export interface ReplayFlags extends SourceFlags {
+export interface ReplayFlags extends SourceFlags, SinkFlags {
   target: string;
   from: string;
   to: string;
@@ -71,11 +74,11 @@ export function registerReplay(program: Command, run: (action: (signal: AbortSig
   const command = program
     .command('replay')
     .description("Re-run a window of the primary's queries against the secondary, in their sessions, paced, concurrent and read-only, recording every execution.");
-  addSourceFlags(command)
+  addSinkFlags(addSourceFlags(command))
     .requiredOption('--target <url>', 'the secondary: postgres://user@host:port/db, pglite://DIR or pglite://memory')
     .requiredOption('--from <time>', 'window start, inclusive (ISO time, or relative: 90m, 24h, 7d)')
     .option('--to <time>', 'window end, exclusive', 'now')
-    .option('--out <sink>', 'where the results go, one ReplayResult per execution: a path ending in .jsonl or .jsonl.gz, or - (required unless --dry-run)')
+    .option('--out <sink>', `where the results go, one ReplayResult per execution (required unless --dry-run): ${SINK_HELP}`)
     .option('--speed <n|max>', 'pace: 1 keeps the original gaps between statements, 4 is four times faster, max does not wait', '1')
     .option('--concurrency <n>', 'connections at most (PGlite: 1)', '8')
     .option('--credentials <file>', 'connect as each original user: a JSON file {"user": "password" | "env:VAR" | "file:/path"}')
@@ -94,7 +97,7 @@ export function registerReplay(program: Command, run: (action: (signal: AbortSig
     .option('--drain-timeout <duration>', 'after SIGINT/SIGTERM, how long statements in flight may finish before they are cancelled', '20s')
     .option('--progress <mode>', 'progress on stderr: auto, tty, json, none', 'auto')
     .option('--progress-interval <duration>', 'time between JSON progress lines', '5s')
-    .option('--rejects <sink>', 'unreadable records and statements refused in read-only mode, one JSON line each')
+    .option('--rejects <sink>', 'unreadable records and statements refused in read-only mode, one record each (any --out form)')
     .option('--max-rejects <n>', 'fail (exit 3) once more than this many records are rejected')
     .addHelpText('after', EXAMPLES)
     .action((flags: ReplayFlags) => run((signal) => runReplay(flags, signal)));
@@ -141,7 +144,8 @@ export async function runReplay(flags: ReplayFlags, signal?: AbortSignal): Promi
   if (!(window.from < window.to)) throw new AuditReplayError('usage', `--from (${flags.from}) must be before --to (${flags.to})`);
   const log = (line: string): void => void process.stderr.write(line + '\n');
   const source = sourceSettings(flags);
-  const { log: rejects, sink: rejectSink } = await openRejects(flags.rejects, flags.maxRejects, log);
+  const runId = flags.runId ?? randomUUID();
+  const { log: rejects, sink: rejectSink } = await openRejects(flags.rejects, flags.maxRejects, log, sinkOptions(flags, REJECT_SCHEMA, runId));
   const onRefused = (event: AuditEvent, reason: string): void =>
     rejects.add(
       { reason: 'refused', message: `${event.id}: not replayed: ${reason}`, object: event.source.object, line: event.source.line, format: event.source.format },
@@ -160,14 +164,13 @@ export async function runReplay(flags: ReplayFlags, signal?: AbortSignal): Promi
     }
   }
 
-  const runId = flags.runId ?? randomUUID();
   const credentials = flags.credentials ? Credentials.load(flags.credentials, log) : null;
   let target: Target | null = null;
   let sink: Sink<ReplayResult> | null = null;
   let committed = false;
   try {
     target = await openTarget(flags.target);
-    sink = await openSink<ReplayResult>(flags.out!, { toJson: replayResultToJson });
+    sink = await openSink<ReplayResult>(flags.out!, { ...sinkOptions<ReplayResult>(flags, REPLAY_RESULT_SCHEMA, runId), toJson: replayResultToJson });
     let concurrency = settings.concurrency;
     if (!target.capabilities.concurrentSessions && concurrency > 1) {
       log(`replay: ${target.url} runs one statement at a time; sessions take turns on one connection (--concurrency 1)`);
@@ -259,7 +262,7 @@ export async function runReplay(flags: ReplayFlags, signal?: AbortSignal): Promi
         `; lag p50 ${fmtMs(summary.lagMs.p50)}, p99 ${fmtMs(summary.lagMs.p99)}, max ${fmtMs(summary.lagMs.max)}` +
         (interrupted ? '; INTERRUPTED: the results hold what ran' : ''),
     );
-    if (flags.out !== '-') await writeAtomically(`${flags.out}.summary.json`, JSON.stringify(summary, null, 2) + '\n');
+    await writeRunSummary(flags.out!, summary, sinkOptions(flags, REPLAY_RESULT_SCHEMA, runId).storage ?? {});
     log(JSON.stringify(summary));
     return interrupted ? EXIT.interrupted : EXIT.ok;
   } finally {
@@ -465,11 +468,27 @@ function describeCounts(counts: Partial<Record<string, number>>): string {
     .join(', ');
 }
 
-/** Writes a small file under a temporary name and renames it, so a reader never sees half of it. */
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  await writeFile(tmp, text);
-  await rename(tmp, path);
+/**
+ * The run summary beside a file or object output, `<out>.summary.json`, written
+ * atomically after the results; a table output has none (its rows carry the run id, and
+ * the summary is the last line on stderr), nor has stdout.
+ */
+async function writeRunSummary(out: string, summary: object, storage: StorageOptions): Promise<void> {
+  if (out === '-' || isTableUrl(out)) return;
+  const target = summaryUrl(out);
+  const output = await storageFor(target).create(target, storage);
+  try {
+    output.stream.end(JSON.stringify(summary, null, 2) + '\n');
+    await output.commit();
+  } catch (err) {
+    await output.abort();
+    throw err;
+  }
+}
+
+/** Where the summary of a results output goes: beside it, the query string (if any) kept off. */
+export function summaryUrl(out: string): string {
+  return `${out.split('?')[0]}.summary.json`;
 }
 
 /** --dry-run: reads the window and prints what would run, without connecting. */

@@ -4,7 +4,8 @@ import { parseDuration } from '../core/time.js';
 import type { ExtractOptions } from '../extract/extract-pipeline.js';
 import { RejectLog } from '../ingest/reject-log.js';
 import { openSink } from '../sinks/sink-registry.js';
-import type { Sink } from '../sinks/sink.js';
+import { REJECT_SCHEMA } from '../sinks/record-schema.js';
+import type { Sink, SinkOptions } from '../sinks/sink.js';
 import { parsePairs, positiveInt } from './flag-values.js';
 
 /** The flags that say where the audit logs are and how to read them; shared by extract, sync and replay. */
@@ -66,7 +67,8 @@ export async function openRejects(
   rejects: string | undefined,
   maxRejects: string | undefined,
   warn: (message: string) => void,
+  options: SinkOptions<Reject> = {},
 ): Promise<{ log: RejectLog; sink: Sink<Reject> | null }> {
-  const sink = rejects ? await openSink<Reject>(rejects) : null;
+  const sink = rejects ? await openSink<Reject>(rejects, { ...options, schema: REJECT_SCHEMA }) : null;
   return { log: new RejectLog(sink, maxRejects === undefined ? Infinity : positiveInt(maxRejects, '--max-rejects', 0), warn), sink };
 }

@@ -1,3 +1,6 @@
+import type { RecordSchema } from './record-schema.js';
+import type { StorageOptions } from './storage.js';
+
 /**
  * Where records go. A sink's output appears complete or not at all: nothing is visible
  * under the final name until `commit`, and `abort` removes what was written.
@@ -13,13 +16,15 @@ export interface Sink<T> {
   abort(): Promise<void>;
 }
 
-export interface SinkFactory {
-  /** True when this factory handles the URL (by scheme or extension). */
-  accepts(url: string): boolean;
-  create<T>(url: string, options: SinkOptions<T>): Promise<Sink<T>>;
-}
-
 export interface SinkOptions<T> {
-  /** A faster text form for row formats; JSON.stringify when absent. */
+  /** The records' columns: typed formats (Parquet, Arrow, a table) need them. */
+  schema?: RecordSchema;
+  /** The run the records belong to: a PostgreSQL table keeps it in its `run_id` column. */
+  runId?: string;
+  /** Rows per Parquet row group and Arrow record batch (default 100,000). */
+  rowGroupSize?: number;
+  /** Endpoints of the object stores. */
+  storage?: StorageOptions;
+  /** A faster text form for JSON lines; a bigint-safe JSON.stringify when absent. */
   toJson?: (record: T) => string;
 }

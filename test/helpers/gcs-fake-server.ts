@@ -16,6 +16,8 @@ export interface FakeGcsObject {
   md5Hash: string;
   crc32c: string;
   created: string;
+  /** Custom metadata (the resource's `metadata` map), as an upload set it. */
+  metadata?: Record<string, string>;
 }
 
 /** A request the fake answered, for assertions on what the SDK sent. */
@@ -25,7 +27,7 @@ export interface FakeGcsRequest {
   path: string;
   query: Record<string, string>;
   range: string | undefined;
-  kind: 'list' | 'metadata' | 'media' | 'unsupported';
+  kind: 'list' | 'metadata' | 'media' | 'upload' | 'delete' | 'unsupported';
   status: number;
 }
 
@@ -35,8 +37,17 @@ export interface FakeGcs {
   requests: FakeGcsRequest[];
   createBucket(name: string): void;
   deleteBucket(name: string): void;
-  /** Stores an object as a new generation (the test's upload path; the SDK's upload is not used). */
-  putObject(bucket: string, name: string, bytes: Buffer | string, options?: { contentType?: string; contentEncoding?: string; cacheControl?: string }): FakeGcsObject;
+  /** Stores an object as a new generation (the tests' direct way in, next to the SDK's resumable upload). */
+  putObject(
+    bucket: string,
+    name: string,
+    bytes: Buffer | string,
+    options?: { contentType?: string; contentEncoding?: string; cacheControl?: string; metadata?: Record<string, string> },
+  ): FakeGcsObject;
+  /** The live object, if any (a test's way to look without going through the API). */
+  getObject(bucket: string, name: string): FakeGcsObject | undefined;
+  /** Resumable upload sessions neither finalized nor cancelled, with the bytes each has received. */
+  openUploads(): { bucket: string; name: string; received: number }[];
   close(): Promise<void>;
 }
 
@@ -53,12 +64,24 @@ export interface FakeGcs {
  *   `ifMetagenerationMatch` (412/304), gzip-encoded objects served as stored when the
  *   request accepts gzip and decompressed (transcoded, Range ignored) when it does not,
  *   and the x-goog-* response headers.
+ * - `DELETE /storage/v1/b/{bucket}/o/{object}`: objects.delete (204), with `ifGenerationMatch`.
+ * - Resumable uploads: `POST /upload/storage/v1/b/{bucket}/o?uploadType=resumable&name=…`
+ *   opens a session (JSON metadata body, `X-Upload-Content-Type`) and answers its URI in
+ *   `Location`; `PUT` to that URI sends bytes with `Content-Range: bytes A-B/*` (a chunk:
+ *   308 and `Range: bytes=0-N`), `bytes A-B/TOTAL` or `bytes A-*\/*` (the rest of the
+ *   object: the object is created when the request ends, 200 and its resource),
+ *   `bytes *\/*` (status: 308) or `bytes *\/TOTAL` (finalize); `DELETE` to it cancels the
+ *   session (499, as the API answers), ending a PUT still in progress. Until finalized an
+ *   upload is invisible: objects.get and list do not see it. `ifGenerationMatch` is
+ *   checked when the object is created (412).
  * - Errors as Google's JSON error body `{"error":{"code","message","errors":[…]}}`.
  * Anything else answers 501, so an SDK call the fake does not know fails loudly.
  */
 export async function startFakeGcs(): Promise<FakeGcs> {
   const buckets = new Map<string, Map<string, FakeGcsObject>>();
   const requests: FakeGcsRequest[] = [];
+  const sessions = new Map<string, UploadSession>();
+  let lastSession = 0;
   let lastGeneration = 0n;
   let base = '';
 
@@ -68,8 +91,17 @@ export async function startFakeGcs(): Promise<FakeGcs> {
     const seen: FakeGcsRequest = { method: req.method ?? 'GET', path: url.pathname, query, range: req.headers.range, kind: 'unsupported', status: 0 };
     requests.push(seen);
     res.on('finish', () => (seen.status = res.statusCode));
+    const upload = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(url.pathname);
+    if (upload) {
+      seen.kind = 'upload';
+      return handleUpload(req, res, decodeURIComponent(upload[1]!), url.searchParams);
+    }
     req.resume();
     const m = /^\/(download\/)?storage\/v1\/b\/([^/]+)\/o(?:\/(.+))?$/.exec(url.pathname);
+    if (req.method === 'DELETE' && m && m[1] === undefined && m[3] !== undefined) {
+      seen.kind = 'delete';
+      return deleteObject(res, decodeURIComponent(m[2]!), decodeURIComponent(m[3]), query);
+    }
     if (req.method !== 'GET' || !m) {
       sendError(res, 501, `not implemented by the fake GCS server: ${req.method} ${url.pathname}`, 'notImplemented');
       return;
@@ -126,7 +158,172 @@ export async function startFakeGcs(): Promise<FakeGcs> {
       timeStorageClassUpdated: o.created,
       ...(o.contentEncoding ? { contentEncoding: o.contentEncoding } : {}),
       ...(o.cacheControl ? { cacheControl: o.cacheControl } : {}),
+      ...(o.metadata ? { metadata: o.metadata } : {}),
     };
+  }
+
+  function deleteObject(res: ServerResponse, bucketName: string, objectName: string, query: Record<string, string>): void {
+    const bucket = buckets.get(bucketName);
+    if (!bucket) return sendError(res, 404, 'The specified bucket does not exist.', 'notFound');
+    const object = bucket.get(objectName);
+    if (!object) return sendError(res, 404, `No such object: ${bucketName}/${objectName}`, 'notFound');
+    if (query.ifGenerationMatch !== undefined && query.ifGenerationMatch !== object.generation) return preconditionFailed(res);
+    bucket.delete(objectName);
+    res.writeHead(204);
+    res.end();
+  }
+
+  function handleUpload(req: IncomingMessage, res: ServerResponse, bucketName: string, params: URLSearchParams): void {
+    const id = params.get('upload_id');
+    if (req.method === 'POST' && id === null) return startSession(req, res, bucketName, params);
+    const session = id === null ? undefined : sessions.get(id);
+    if (req.method === 'PUT' && session) return putToSession(req, res, session);
+    if (req.method === 'DELETE' && session) {
+      req.resume();
+      sessions.delete(session.id);
+      // A PUT still sending learns of the cancel the way a client would: an answer, then the connection goes.
+      if (session.active) {
+        sendError(session.active, 499, 'The upload was cancelled.', 'clientClosedRequest');
+        session.active = null;
+      }
+      return sendError(res, 499, 'The upload was cancelled.', 'clientClosedRequest');
+    }
+    req.resume();
+    if (id !== null) return sendError(res, 404, 'No such upload session (finished, cancelled or never opened).', 'notFound');
+    sendError(res, 501, `not implemented by the fake GCS server: ${req.method} upload (uploadType=${params.get('uploadType')})`, 'notImplemented');
+  }
+
+  function startSession(req: IncomingMessage, res: ServerResponse, bucketName: string, params: URLSearchParams): void {
+    const body: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => body.push(chunk));
+    req.on('end', () => {
+      if (params.get('uploadType') !== 'resumable') {
+        return sendError(res, 501, `not implemented by the fake GCS server: uploadType=${params.get('uploadType')}`, 'notImplemented');
+      }
+      if (!buckets.has(bucketName)) return sendError(res, 404, 'The specified bucket does not exist.', 'notFound');
+      let resource: { name?: unknown; contentType?: unknown; metadata?: unknown } = {};
+      const text = Buffer.concat(body).toString('utf8');
+      if (text.trim() !== '') {
+        try {
+          resource = JSON.parse(text) as typeof resource;
+        } catch {
+          return sendError(res, 400, 'Invalid JSON in the object resource.', 'parseError');
+        }
+      }
+      const name = params.get('name') ?? (typeof resource.name === 'string' ? resource.name : '');
+      if (name === '') return sendError(res, 400, 'Required parameter: name', 'required');
+      const header = req.headers['x-upload-content-type'];
+      const contentType = typeof header === 'string' ? header : typeof resource.contentType === 'string' ? resource.contentType : 'application/octet-stream';
+      const metadata =
+        resource.metadata !== null && typeof resource.metadata === 'object'
+          ? Object.fromEntries(Object.entries(resource.metadata as Record<string, unknown>).map(([k, v]) => [k, String(v)]))
+          : undefined;
+      const ifGenerationMatch = params.get('ifGenerationMatch') ?? undefined;
+      const id = `fake-${++lastSession}-${Date.now().toString(36)}`;
+      sessions.set(id, { id, bucket: bucketName, name, contentType, metadata, ifGenerationMatch, chunks: [], received: 0, active: null });
+      const location = `${base}/upload/storage/v1/b/${encodeURIComponent(bucketName)}/o?uploadType=resumable&name=${encodeURIComponent(name)}&upload_id=${id}`;
+      res.writeHead(200, { location, 'content-length': '0' });
+      res.end();
+    });
+  }
+
+  function putToSession(req: IncomingMessage, res: ServerResponse, session: UploadSession): void {
+    const range = (req.headers['content-range'] ?? '').trim();
+    // `bytes */*` or `bytes */TOTAL`: no data, a status query or the finalizing of what was sent.
+    const query = /^bytes \*\/(\*|\d+)$/.exec(range);
+    // `bytes A-B/*`, `bytes A-B/TOTAL` or `bytes A-*\/*`; no header at all sends the whole object.
+    const data = range === '' ? ['', '0', '*', '*'] : /^bytes (\d+)-(\d+|\*)\/(\*|\d+)$/.exec(range);
+    if (!query && !data) {
+      req.resume();
+      return sendError(res, 400, `Invalid Content-Range: ${range}`, 'invalid');
+    }
+    if (query) {
+      req.resume();
+      req.on('end', () => {
+        if (query[1] === '*') return incomplete(res, session);
+        if (Number(query[1]) !== session.received) return sendError(res, 400, `The upload has ${session.received} bytes, not ${query[1]}.`, 'invalid');
+        finalize(res, session);
+      });
+      return;
+    }
+    const start = Number(data![1]);
+    if (start > session.received) {
+      req.resume();
+      return sendError(res, 400, `Content-Range starts at ${start} but the session has ${session.received} bytes.`, 'invalid');
+    }
+    // Bytes the session already has (a resent chunk) are skipped, as the API does.
+    let skip = session.received - start;
+    session.active = res;
+    req.on('data', (chunk: Buffer) => {
+      if (session.active !== res) return;
+      const fresh = skip >= chunk.length ? null : chunk.subarray(skip);
+      skip = Math.max(0, skip - chunk.length);
+      if (!fresh) return;
+      session.chunks.push(fresh);
+      session.received += fresh.length;
+    });
+    req.on('end', () => {
+      if (session.active !== res) return;
+      session.active = null;
+      const total = data![3]!;
+      if (total === '*') return data![2] === '*' ? finalize(res, session) : incomplete(res, session);
+      if (Number(total) !== session.received) {
+        return Number(total) > session.received ? incomplete(res, session) : sendError(res, 400, `The upload has ${session.received} bytes, more than ${total}.`, 'invalid');
+      }
+      finalize(res, session);
+    });
+    // A client that goes away mid-request leaves what arrived in the session, to be resumed or cancelled.
+    req.on('close', () => {
+      if (session.active === res) session.active = null;
+    });
+  }
+
+  function incomplete(res: ServerResponse, session: UploadSession): void {
+    res.writeHead(308, { 'content-length': '0', ...(session.received > 0 ? { range: `bytes=0-${session.received - 1}` } : {}) });
+    res.end();
+  }
+
+  function finalize(res: ServerResponse, session: UploadSession): void {
+    sessions.delete(session.id);
+    const bucket = buckets.get(session.bucket);
+    if (!bucket) return sendError(res, 404, 'The specified bucket does not exist.', 'notFound');
+    const live = bucket.get(session.name);
+    if (session.ifGenerationMatch !== undefined && session.ifGenerationMatch !== (live?.generation ?? '0')) return preconditionFailed(res);
+    const object = store(session.bucket, session.name, Buffer.concat(session.chunks), {
+      contentType: session.contentType,
+      ...(session.metadata ? { metadata: session.metadata } : {}),
+    });
+    sendJson(res, 200, objectResource(object));
+  }
+
+  function store(
+    bucket: string,
+    name: string,
+    bytes: Buffer | string,
+    options: { contentType?: string; contentEncoding?: string; cacheControl?: string; metadata?: Record<string, string> } = {},
+  ): FakeGcsObject {
+    const b = buckets.get(bucket);
+    if (!b) throw new Error(`fake GCS: no bucket ${bucket}`);
+    const data = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes);
+    // Real generations are microsecond timestamps, unique and increasing per object.
+    const now = BigInt(Date.now()) * 1000n;
+    lastGeneration = now > lastGeneration ? now : lastGeneration + 1n;
+    const object: FakeGcsObject = {
+      bucket,
+      name,
+      bytes: data,
+      generation: String(lastGeneration),
+      metageneration: 1,
+      contentType: options.contentType ?? 'application/octet-stream',
+      contentEncoding: options.contentEncoding,
+      cacheControl: options.cacheControl,
+      md5Hash: createHash('md5').update(data).digest('base64'),
+      crc32c: crc32cBase64(data),
+      created: new Date().toISOString(),
+      ...(options.metadata ? { metadata: options.metadata } : {}),
+    };
+    b.set(name, object);
+    return object;
   }
 
   function listObjects(res: ServerResponse, bucketName: string, bucket: Map<string, FakeGcsObject>, params: URLSearchParams): void {
@@ -211,27 +408,13 @@ export async function startFakeGcs(): Promise<FakeGcs> {
       buckets.delete(name);
     },
     putObject(bucket, name, bytes, options = {}) {
-      const b = buckets.get(bucket);
-      if (!b) throw new Error(`fake GCS: no bucket ${bucket}`);
-      const data = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes);
-      // Real generations are microsecond timestamps, unique and increasing per object.
-      const now = BigInt(Date.now()) * 1000n;
-      lastGeneration = now > lastGeneration ? now : lastGeneration + 1n;
-      const object: FakeGcsObject = {
-        bucket,
-        name,
-        bytes: data,
-        generation: String(lastGeneration),
-        metageneration: 1,
-        contentType: options.contentType ?? 'application/octet-stream',
-        contentEncoding: options.contentEncoding,
-        cacheControl: options.cacheControl,
-        md5Hash: createHash('md5').update(data).digest('base64'),
-        crc32c: crc32cBase64(data),
-        created: new Date().toISOString(),
-      };
-      b.set(name, object);
-      return object;
+      return store(bucket, name, bytes, options);
+    },
+    getObject(bucket, name) {
+      return buckets.get(bucket)?.get(name);
+    },
+    openUploads() {
+      return [...sessions.values()].map((u) => ({ bucket: u.bucket, name: u.name, received: u.received }));
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -239,6 +422,20 @@ export async function startFakeGcs(): Promise<FakeGcs> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** A resumable upload in progress: what the session was opened with, and the bytes so far. */
+interface UploadSession {
+  id: string;
+  bucket: string;
+  name: string;
+  contentType: string;
+  metadata: Record<string, string> | undefined;
+  ifGenerationMatch: string | undefined;
+  chunks: Buffer[];
+  received: number;
+  /** The response of a PUT still receiving bytes, so a cancel can answer it. */
+  active: ServerResponse | null;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

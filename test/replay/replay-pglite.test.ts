@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplayResult } from '../../src/core/replay-result.js';
+import { REPLAY_RESULT_SCHEMA } from '../../src/sinks/record-schema.js';
+import { readRecords } from '../../src/sinks/sink-registry.js';
 import { runCli } from '../helpers/run-cli.js';
 
 /**
@@ -91,6 +93,17 @@ describe('replay onto PGlite with the bundled samples', () => {
     const rows = await results(out);
     expect(rows).toHaveLength(expectedIds.length);
     expect(rows.every((r) => r.checksum === null)).toBe(true);
+  }, 120_000);
+
+  it('writes its results to Parquet as well, read back through the sink registry', async () => {
+    const out = join(work, 'runs.parquet');
+    const res = await runCli(['replay', ...SOURCE, '--target', `pglite://${dir}`, '--speed', 'max', '--run-id', 'pq', '--out', out, '--progress', 'none']);
+    expect(res.code, res.stderr).toBe(0);
+    const rows: Record<string, unknown>[] = [];
+    for await (const batch of readRecords(out, REPLAY_RESULT_SCHEMA)) rows.push(...batch);
+    expect(rows).toHaveLength(expectedIds.length);
+    expect(rows.every((r) => r.runId === 'pq' && typeof r.startedAt === 'number' && typeof r.ok === 'boolean')).toBe(true);
+    expect(JSON.parse(await readFile(`${out}.summary.json`, 'utf8'))).toMatchObject({ complete: true, results: expectedIds.length });
   }, 120_000);
 
   it('refuses contradictory or missing flags with exit code 2', async () => {

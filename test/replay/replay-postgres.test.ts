@@ -456,8 +456,8 @@ describe('replay onto real PostgreSQL 15 secondaries', () => {
   }, 120_000);
 
   it('leaves a valid results file marked incomplete when interrupted with SIGINT', async () => {
-    const win = await recordQueryWorkload(primary, { sessions: 3, queriesPerSession: 40, pauseMs: [150, 250], seed: 9 });
-    expect(win.spanMs).toBeGreaterThan(7_000);
+    const win = await recordQueryWorkload(primary, { sessions: 3, queriesPerSession: 20, pauseMs: [150, 250], seed: 9 });
+    expect(win.spanMs).toBeGreaterThan(3_000);
     const events = (await extractEvents(win)).filter((e) => READ_ONLY_KINDS.has(e.kind));
     const runId = 'sigint-run';
     const out = outFile('sigint');
@@ -465,10 +465,10 @@ describe('replay onto real PostgreSQL 15 secondaries', () => {
     const running = replay(win, secondary.url('postgres'), out, ['--speed', '1', '--run-id', runId], { onSpawn: (p) => (pid = p) });
     let done = false;
     void running.then(() => (done = true));
-    // Interrupt once the replay is well under way: its first tagged statement is in the secondary's log, then ~2 s more.
+    // Interrupt once the replay is well under way: its first tagged statement is in the secondary's log, then ~1 s more.
     const deadline = Date.now() + 30_000;
     while (!done && Date.now() < deadline && !(await logText(secondary)).includes(`run=${runId} `)) await sleep(100);
-    if (!done) await sleep(2_000);
+    if (!done) await sleep(1_000);
     if (done) expect.fail(describeRun('replay ended before it was interrupted', await running));
     process.kill(pid, 'SIGINT');
     const res = await running;
@@ -528,17 +528,15 @@ describe('replay onto real PostgreSQL 15 secondaries', () => {
     clusters.push(tpcb);
     await pgbench(tpcb, ['-i', '-s', '1', '-q']);
     // Scale 1: one branch row, which every transaction updates.
-    const win = await recordPgbench(primary, ['-c', '4', '-j', '2', '-T', '3', '-n']);
+    const win = await recordPgbench(primary, ['-c', '4', '-j', '2', '-T', '2', '-n']);
     const events = await extractEvents(win);
     const dml = events.filter((e) => e.kind === 'dml');
     expect(dml.length, win.output).toBeGreaterThan(100);
     expect(new Set(events.map((e) => e.session)).size).toBeGreaterThanOrEqual(4);
 
     const history = async (): Promise<number> => Number((await query<{ n: string }>(tpcb.url('postgres'), 'SELECT count(*) AS n FROM pgbench_history'))[0]!.n);
-    const runs: [string, string[]][] = [
-      ['max', ['--speed', 'max']],
-      ['1', ['--speed', '1']],
-    ];
+    // At max speed the sessions' statements meet on the server in the most orders (at --speed 1 too, slower; one run keeps the suite short).
+    const runs: [string, string[]][] = [['max', ['--speed', 'max']]];
     for (const [speed, flags] of runs) {
       if (speed !== 'max') await pgbench(tpcb, ['-i', '-s', '1', '-q']);
       const out = outFile(`tpcb-speed-${speed}`);

@@ -169,26 +169,11 @@ export class AzureSource implements Source {
   }
 
   private async defaultClient(): Promise<ContainerClient> {
-    const { DefaultAzureCredential } = await import('@azure/identity');
-    return this.makeClient(new BlobServiceClient(this.serviceUrl(), new DefaultAzureCredential(), PIPELINE));
+    return this.makeClient(await defaultAzureServiceClient(this.serviceUrl()));
   }
 
   private serviceClient(auth: AzureAuth): BlobServiceClient {
-    switch (auth.kind) {
-      case 'connection-string':
-        try {
-          return BlobServiceClient.fromConnectionString(auth.connectionString, PIPELINE);
-        } catch (err) {
-          throw new AuditReplayError('usage', `AZURE_STORAGE_CONNECTION_STRING is not a usable connection string: ${this.redact((err as Error).message)}`);
-        }
-      case 'account-key':
-        return new BlobServiceClient(this.serviceUrl(), new StorageSharedKeyCredential(this.account, auth.key), PIPELINE);
-      case 'url-sas':
-      case 'env-sas':
-        return new BlobServiceClient(`${this.serviceUrl()}?${auth.sas}`, undefined, PIPELINE);
-      case 'default':
-        throw new AuditReplayError('internal', 'DefaultAzureCredential clients are made asynchronously');
-    }
+    return azureServiceClient(auth, this.account, this.serviceUrl());
   }
 
   private serviceUrl(): string {
@@ -264,7 +249,37 @@ export class AzureSource implements Source {
   }
 }
 
-function secretsOf(auth: AzureAuth): string[] {
+/**
+ * The blob service client for a key, SAS or connection string credential (synchronous,
+ * so a malformed connection string is a usage error at once); `serviceUrl` is
+ * https://<account>.blob.core.windows.net or an emulator's. The pipeline tries once.
+ */
+export function azureServiceClient(auth: AzureAuth, account: string, serviceUrl: string): BlobServiceClient {
+  switch (auth.kind) {
+    case 'connection-string':
+      try {
+        return BlobServiceClient.fromConnectionString(auth.connectionString, PIPELINE);
+      } catch (err) {
+        throw new AuditReplayError('usage', `AZURE_STORAGE_CONNECTION_STRING is not a usable connection string: ${redactAzureSecrets((err as Error).message, secretsOf(auth))}`);
+      }
+    case 'account-key':
+      return new BlobServiceClient(serviceUrl, new StorageSharedKeyCredential(account, auth.key), PIPELINE);
+    case 'url-sas':
+    case 'env-sas':
+      return new BlobServiceClient(`${serviceUrl}?${auth.sas}`, undefined, PIPELINE);
+    case 'default':
+      throw new AuditReplayError('internal', 'DefaultAzureCredential clients are made asynchronously');
+  }
+}
+
+/** The blob service client for DefaultAzureCredential; @azure/identity (heavy) is loaded only here. */
+export async function defaultAzureServiceClient(serviceUrl: string): Promise<BlobServiceClient> {
+  const { DefaultAzureCredential } = await import('@azure/identity');
+  return new BlobServiceClient(serviceUrl, new DefaultAzureCredential(), PIPELINE);
+}
+
+/** The secret strings of a credential, to redact from messages. */
+export function secretsOf(auth: AzureAuth): string[] {
   switch (auth.kind) {
     case 'url-sas':
     case 'env-sas':
@@ -278,13 +293,15 @@ function secretsOf(auth: AzureAuth): string[] {
   }
 }
 
-function errorCode(err: unknown): string | null {
+/** The service's error code (e.g. BlobNotFound) of an SDK error, if any. */
+export function errorCode(err: unknown): string | null {
   const e = err as { code?: unknown; details?: { errorCode?: unknown } } | null;
   const code = e?.details?.errorCode ?? e?.code;
   return typeof code === 'string' ? code : null;
 }
 
-function isCredentialError(err: unknown): boolean {
+/** True for DefaultAzureCredential's failures to get a token (as opposed to the service refusing one). */
+export function isCredentialError(err: unknown): boolean {
   const name = (err as Error | null)?.name ?? '';
   return /^(CredentialUnavailable|AggregateAuthentication|Authentication(Required)?)Error$/.test(name);
 }

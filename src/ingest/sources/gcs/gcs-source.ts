@@ -50,7 +50,7 @@ export class GcsSource implements Source {
   private readonly root: string;
   /** `gs://b/path/file.log` may name one object rather than a folder; checked when the folder is empty. */
   private readonly single: string | null;
-  private readonly endpoint: { url: string; from: string } | null;
+  private readonly endpoint: GcsEndpoint | null;
   private readonly storage: Storage;
   private readonly bucket: Bucket;
   private readonly policy: RetryPolicy;
@@ -66,12 +66,7 @@ export class GcsSource implements Source {
   constructor(url: string, options: GcsSourceOptions = {}) {
     this.url = url;
     this.options = options;
-    const m = /^gs:\/\/([^/]*)(?:\/(.*))?$/.exec(url);
-    const bucketName = m?.[1] ?? '';
-    if (!/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/.test(bucketName)) {
-      throw new AuditReplayError('usage', `'${url}' is not a gs://BUCKET[/PREFIX] URL with a valid bucket name (3-222 of a-z 0-9 . _ -)`);
-    }
-    const path = m?.[2] ?? '';
+    const { bucket: bucketName, path } = parseGsUrl(url);
     this.bucketName = bucketName;
     this.root = path === '' || path.endsWith('/') ? path : `${path}/`;
     this.single = path === '' || path.endsWith('/') ? null : path;
@@ -79,19 +74,7 @@ export class GcsSource implements Source {
     this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
     this.readIdleMs = options.readIdleTimeoutMs ?? 60_000;
 
-    const rawEndpoint = options.gcsEndpoint ?? process.env.STORAGE_EMULATOR_HOST;
-    this.endpoint = rawEndpoint ? { url: normalizeEndpoint(rawEndpoint), from: options.gcsEndpoint ? '--gcs-endpoint' : 'STORAGE_EMULATOR_HOST' } : null;
-    this.storage = new Storage({
-      // autoRetry false alone makes the SDK try once (maxRetries 0 is read as "default").
-      retryOptions: { autoRetry: false, maxRetries: 0 },
-      ...(this.endpoint ? { apiEndpoint: this.endpoint.url } : {}),
-    });
-    if (this.endpoint) {
-      // The SDK uses STORAGE_EMULATOR_HOST verbatim as its JSON API base even when
-      // apiEndpoint says otherwise; pin both to the endpoint we chose.
-      this.storage.baseUrl = `${this.endpoint.url}/storage/v1`;
-      this.storage.apiEndpoint = this.endpoint.url;
-    }
+    ({ storage: this.storage, endpoint: this.endpoint } = createGcsClient(options.gcsEndpoint));
     this.bucket = this.storage.bucket(bucketName);
   }
 
@@ -317,6 +300,44 @@ export class GcsSource implements Source {
     const tries = isRetryable(err) ? ` after ${this.policy.attempts} attempts` : '';
     return new AuditReplayError('source-failed', `${where}: ${op === 'list' ? 'listing' : 'reading'} failed${tries}: ${describe(err)}`, { cause: err });
   }
+}
+
+/** Splits `gs://bucket/path` (path may be empty); an invalid bucket name is a usage error. */
+export function parseGsUrl(url: string): { bucket: string; path: string } {
+  const m = /^gs:\/\/([^/]*)(?:\/(.*))?$/.exec(url);
+  const bucket = m?.[1] ?? '';
+  if (!/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/.test(bucket)) {
+    throw new AuditReplayError('usage', `'${url}' is not a gs://BUCKET[/PREFIX] URL with a valid bucket name (3-222 of a-z 0-9 . _ -)`);
+  }
+  return { bucket, path: m?.[2] ?? '' };
+}
+
+/** Where a GCS client sends requests when it is not Google Cloud itself: the URL, and which setting named it. */
+export interface GcsEndpoint {
+  url: string;
+  from: string;
+}
+
+/**
+ * A Storage client with the SDK's retries off: for `gcsEndpoint` (default
+ * STORAGE_EMULATOR_HOST), which then gets no credentials, else Google Cloud with
+ * Application Default Credentials (endpoint null).
+ */
+export function createGcsClient(gcsEndpoint: string | undefined): { storage: Storage; endpoint: GcsEndpoint | null } {
+  const rawEndpoint = gcsEndpoint ?? process.env.STORAGE_EMULATOR_HOST;
+  const endpoint = rawEndpoint ? { url: normalizeEndpoint(rawEndpoint), from: gcsEndpoint ? '--gcs-endpoint' : 'STORAGE_EMULATOR_HOST' } : null;
+  const storage = new Storage({
+    // autoRetry false alone makes the SDK try once (maxRetries 0 is read as "default").
+    retryOptions: { autoRetry: false, maxRetries: 0 },
+    ...(endpoint ? { apiEndpoint: endpoint.url } : {}),
+  });
+  if (endpoint) {
+    // The SDK uses STORAGE_EMULATOR_HOST verbatim as its JSON API base even when
+    // apiEndpoint says otherwise; pin both to the endpoint we chose.
+    storage.baseUrl = `${endpoint.url}/storage/v1`;
+    storage.apiEndpoint = endpoint.url;
+  }
+  return { storage, endpoint };
 }
 
 /** Adds a scheme (http, as emulators speak) and drops a trailing `/storage/v1`, which the SDK adds itself. */

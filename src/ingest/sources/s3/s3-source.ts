@@ -12,7 +12,7 @@ export interface S3SourceOptions extends SourceOptions {
 }
 
 /** Error names S3 and the SDK give to refused or missing credentials. */
-const AUTH_NAMES = new Set([
+export const AUTH_NAMES = new Set([
   'AccessDenied',
   'InvalidAccessKeyId',
   'SignatureDoesNotMatch',
@@ -48,22 +48,16 @@ export class S3Source implements Source {
   private clientPromise: Promise<S3Client> | null = null;
 
   constructor(url: string, options: S3SourceOptions = {}) {
-    const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-    if (!m || !m[1]) throw new AuditReplayError('usage', `'${url}' is not an S3 URL: use s3://bucket or s3://bucket/prefix`);
+    const { bucket, path } = parseS3Url(url);
     this.url = url;
-    this.bucket = m[1];
-    const path = m[2] ?? '';
+    this.bucket = bucket;
     this.root = path === '' || path.endsWith('/') ? path : `${path}/`;
     this.single = path === '' || path.endsWith('/') ? null : path;
     this.options = options;
     this.policy = options.retry ?? DEFAULT_RETRY;
     this.pageSize = options.listPageSize;
     this.chunkSize = options.chunkSize ?? 256 * 1024;
-    const endpoint = options.s3Endpoint ?? (process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined);
-    if (endpoint !== undefined && !URL.canParse(endpoint)) {
-      throw new AuditReplayError('usage', `the S3 endpoint '${endpoint}' is not a URL (give e.g. http://127.0.0.1:9000)`);
-    }
-    this.endpoint = endpoint;
+    this.endpoint = s3EndpointFrom(options.s3Endpoint);
   }
 
   async listDir(prefix: string, signal?: AbortSignal): Promise<DirListing> {
@@ -201,37 +195,8 @@ export class S3Source implements Source {
     return this.clientPromise;
   }
 
-  private async makeClient(): Promise<S3Client> {
-    // The SDK warns on every run under Node 20 about its own future releases; auditreplay
-    // supports Node 20, so the warning is noise to its users unless they ask for it.
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-    const config: S3ClientConfig = {
-      // Our retry policy (retry.ts) is the only one: the SDK makes one attempt per call.
-      maxAttempts: 1,
-      followRegionRedirects: true,
-      // Full-object checksums would be checked only after the last byte, when the records
-      // are already passed on, and not at all on a resumed (ranged) read; gzip's CRC and
-      // the decoders catch corrupt data, TLS a corrupt transfer.
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      ...(this.endpoint ? { endpoint: this.endpoint, forcePathStyle: true } : {}),
-    };
-    // The SDK reads AWS_REGION and the profile's region itself, but not AWS_DEFAULT_REGION.
-    const envRegion = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined;
-    if (envRegion) return new S3Client({ ...config, region: envRegion });
-    const client = new S3Client(config);
-    try {
-      await client.config.region();
-      return client;
-    } catch {
-      client.destroy();
-    }
-    // A private store rarely cares about the region; AWS itself needs one to sign with.
-    if (this.endpoint) return new S3Client({ ...config, region: 'us-east-1' });
-    throw new AuditReplayError(
-      'usage',
-      `${this.url}: no AWS region is configured for bucket '${this.bucket}'; set AWS_REGION (or AWS_DEFAULT_REGION, or region in your AWS profile), for example AWS_REGION=us-east-1 (a bucket in another region is then followed)`,
-    );
+  private makeClient(): Promise<S3Client> {
+    return createS3Client(this.endpoint, this.url, this.bucket);
   }
 
   private retryOptions(what: 'list' | 'read', signal?: AbortSignal) {
@@ -292,6 +257,62 @@ export class S3Source implements Source {
   }
 }
 
+/** Splits `s3://bucket/path` (path may be empty); anything else is a usage error. */
+export function parseS3Url(url: string): { bucket: string; path: string } {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+  if (!m || !m[1]) throw new AuditReplayError('usage', `'${url}' is not an S3 URL: use s3://bucket or s3://bucket/prefix`);
+  return { bucket: m[1], path: m[2] ?? '' };
+}
+
+/** The S3-compatible endpoint to use: `s3Endpoint`, else AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, else none (AWS itself). */
+export function s3EndpointFrom(s3Endpoint: string | undefined): string | undefined {
+  const endpoint = s3Endpoint ?? (process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined);
+  if (endpoint !== undefined && !URL.canParse(endpoint)) {
+    throw new AuditReplayError('usage', `the S3 endpoint '${endpoint}' is not a URL (give e.g. http://127.0.0.1:9000)`);
+  }
+  return endpoint;
+}
+
+/**
+ * An S3 client as auditreplay uses them: the SDK's default credential chain, `endpoint`
+ * (if any) addressed path-style, the region from the environment or profile (us-east-1
+ * for a private endpoint without one), and one attempt per call unless `overrides` say
+ * otherwise. `url` and `bucket` only name the target in errors.
+ */
+export async function createS3Client(endpoint: string | undefined, url: string, bucket: string, overrides: Partial<S3ClientConfig> = {}): Promise<S3Client> {
+  // The SDK warns on every run under Node 20 about its own future releases; auditreplay
+  // supports Node 20, so the warning is noise to its users unless they ask for it.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const config: S3ClientConfig = {
+    // Our retry policy (retry.ts) is the only one: the SDK makes one attempt per call.
+    maxAttempts: 1,
+    followRegionRedirects: true,
+    // Full-object checksums would be checked only after the last byte, when the records
+    // are already passed on, and not at all on a resumed (ranged) read; gzip's CRC and
+    // the decoders catch corrupt data, TLS a corrupt transfer.
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+    ...overrides,
+  };
+  // The SDK reads AWS_REGION and the profile's region itself, but not AWS_DEFAULT_REGION.
+  const envRegion = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined;
+  if (envRegion) return new S3Client({ ...config, region: envRegion });
+  const client = new S3Client(config);
+  try {
+    await client.config.region();
+    return client;
+  } catch {
+    client.destroy();
+  }
+  // A private store rarely cares about the region; AWS itself needs one to sign with.
+  if (endpoint) return new S3Client({ ...config, region: 'us-east-1' });
+  throw new AuditReplayError(
+    'usage',
+    `${url}: no AWS region is configured for bucket '${bucket}'; set AWS_REGION (or AWS_DEFAULT_REGION, or region in your AWS profile), for example AWS_REGION=us-east-1 (a bucket in another region is then followed)`,
+  );
+}
+
 /**
  * Where the SDK's default chain takes credentials from, judged from the environment the
  * way the chain itself goes: AWS_PROFILE comes before the AWS_ACCESS_KEY_ID pair (the
@@ -305,7 +326,7 @@ export function credentialSource(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** The endpoint without any user:password part, safe to print. */
-function endpointForMessages(endpoint: string): string {
+export function endpointForMessages(endpoint: string): string {
   const u = new URL(endpoint);
   return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
 }

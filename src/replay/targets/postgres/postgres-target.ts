@@ -1,5 +1,4 @@
 import { connect as netConnect } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { AuditReplayError } from '../../../core/errors.js';
@@ -39,7 +38,7 @@ export class PostgresTarget implements Target {
   private readonly settings: PostgresSettings;
   private readonly sessions = new Set<PostgresSession>();
   /** Set once a `prefer` server said it has no TLS: later sessions skip the encrypted attempt, as libpq's retry would fail the same way. */
-  private plainOnly = false;
+  private readonly tls = { plainOnly: false };
   private closed = false;
 
   constructor(rawUrl: string, options: TargetOptions = {}) {
@@ -57,41 +56,23 @@ export class PostgresTarget implements Target {
       (database === this.database && user === this.user ? '' : ` (${[user === this.user ? '' : `user ${user}`, database === this.database ? '' : `database ${database}`].filter(Boolean).join(', ')})`);
     if (options.signal?.aborted) throw abortedError(options.signal.reason, what);
     if (this.closed) throw new AuditReplayError('internal', `${what}: the target is closed`);
-    const attempts = this.plainOnly ? [false as const] : sslAttempts(this.settings);
-    let lastError: unknown;
-    for (const [i, ssl] of attempts.entries()) {
-      const last = i === attempts.length - 1;
-      try {
-        const client = await this.open(database, ssl, options);
-        const session = new PostgresSession(client, database, { host: this.settings.base.host!, port: this.settings.port }, () => this.sessions.delete(session));
-        this.sessions.add(session);
-        if (options.signal?.aborted) {
-          await session.close();
-          throw abortedError(options.signal.reason, what);
-        }
-        return session;
-      } catch (err) {
-        if (err instanceof AuditReplayError) throw err;
-        lastError = err;
-        if (ssl !== false && NO_SSL.test((err as Error)?.message ?? '')) {
-          if (this.settings.sslMode === 'prefer') this.plainOnly = true;
-          if (last) {
-            throw new AuditReplayError('target-unsupported', `${what}: the server does not accept TLS connections (sslmode=${this.settings.sslMode})`, { cause: err });
-          }
-          continue;
-        }
-        // libpq retries with the other kind of connection when the server refuses the first
-        // (pg_hba hostssl/hostnossl lines) or, under prefer, when the TLS handshake fails.
-        const code = String((err as { code?: unknown })?.code ?? '');
-        if (!last && (code === '28000' || (ssl !== false && /^(EPROTO|ERR_SSL_)/.test(code)))) continue;
-        throw targetError(err, what, true);
-      }
+    let client: pg.Client;
+    try {
+      client = await connectPgClient(this.settings, this.clientConfig(database, options), what, this.tls);
+    } catch (err) {
+      throw err instanceof AuditReplayError ? err : targetError(err, what, true);
     }
-    throw targetError(lastError, what, true);
+    const session = new PostgresSession(client, database, { host: this.settings.base.host!, port: this.settings.port }, () => this.sessions.delete(session));
+    this.sessions.add(session);
+    if (options.signal?.aborted) {
+      await session.close();
+      throw abortedError(options.signal.reason, what);
+    }
+    return session;
   }
 
-  private async open(database: string, ssl: false | ConnectionOptions, options: ConnectOptions): Promise<pg.Client> {
-    const config: pg.ClientConfig = { ...this.settings.base, database, ssl };
+  private clientConfig(database: string, options: ConnectOptions): pg.ClientConfig {
+    const config: pg.ClientConfig = { ...this.settings.base, database };
     if (options.user !== undefined && options.user !== this.user) {
       config.user = options.user;
       const { host, port } = this.settings;
@@ -102,21 +83,57 @@ export class PostgresTarget implements Target {
     if (options.settings && Object.keys(options.settings).length > 0) {
       config.options = [config.options, startupOptions(options.settings)].filter(Boolean).join(' ');
     }
-    const client = new pg.Client(config);
-    // A client whose socket dies emits 'error'; without a listener that would crash the process.
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      return client;
-    } catch (err) {
-      await client.end().catch(() => {});
-      throw err;
-    }
+    return config;
   }
 
   async close(): Promise<void> {
     this.closed = true;
     await Promise.allSettled([...this.sessions].map((s) => s.close()));
+  }
+}
+
+/**
+ * A connected node-postgres client for `config`, trying TLS as libpq does for the
+ * settings' sslmode: under `prefer` TLS first and then a plain connection, the other kind
+ * again when the server's pg_hba refuses the first. `state.plainOnly` remembers a
+ * `prefer` server that has no TLS, so later connections skip the attempt that would fail.
+ * Driver errors are thrown as they are; TLS required by a server without it is
+ * `target-unsupported`. Used by the target and by the table sink.
+ */
+export async function connectPgClient(settings: PostgresSettings, config: pg.ClientConfig, what: string, state: { plainOnly: boolean } = { plainOnly: false }): Promise<pg.Client> {
+  const attempts = state.plainOnly ? [false as const] : sslAttempts(settings);
+  let lastError: unknown;
+  for (const [i, ssl] of attempts.entries()) {
+    const last = i === attempts.length - 1;
+    try {
+      return await openClient({ ...config, ssl });
+    } catch (err) {
+      lastError = err;
+      if (ssl !== false && NO_SSL.test((err as Error)?.message ?? '')) {
+        if (settings.sslMode === 'prefer') state.plainOnly = true;
+        if (last) throw new AuditReplayError('target-unsupported', `${what}: the server does not accept TLS connections (sslmode=${settings.sslMode})`, { cause: err });
+        continue;
+      }
+      // libpq retries with the other kind of connection when the server refuses the first
+      // (pg_hba hostssl/hostnossl lines) or, under prefer, when the TLS handshake fails.
+      const code = String((err as { code?: unknown })?.code ?? '');
+      if (!last && (code === '28000' || (ssl !== false && /^(EPROTO|ERR_SSL_)/.test(code)))) continue;
+      throw err;
+    }
+  }
+  throw lastError;
+}
+
+async function openClient(config: pg.ClientConfig): Promise<pg.Client> {
+  const client = new pg.Client(config);
+  // A client whose socket dies emits 'error'; without a listener that would crash the process.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return client;
+  } catch (err) {
+    await client.end().catch(() => {});
+    throw err;
   }
 }
 

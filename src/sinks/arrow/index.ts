@@ -1,0 +1,1 @@
+export { arrowFileFormat, arrowStreamFormat } from './arrow-format.js';

@@ -1,0 +1,1 @@
+export { isTableUrl, openTableSink, readTable, type ReadTableOptions, type TableSinkOptions } from './postgres-table-sink.js';
