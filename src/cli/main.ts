@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { Command, CommanderError } from 'commander';
 import { AuditReplayError, EXIT } from '../core/errors.js';
+import { registerCompare } from './compare-command.js';
 import { registerExtract } from './extract-command.js';
 import { registerReplay } from './replay-command.js';
 import { registerSync } from './sync-command.js';
@@ -20,7 +21,7 @@ Examples:
   $ auditreplay extract --source /data/audit --from 24h --kind ddl,dcl --rejects rejects.jsonl
 
 Exit codes: 0 ok, 1 failure (sync halted, verify found drift), 2 usage, 3 too many rejects, 4 credentials refused,
-5 another sync holds the target, 130 interrupted.`,
+5 another sync holds the target, 6 compare's gate failed, 130 interrupted.`,
     )
     .showHelpAfterError('(add --help for usage and examples)');
 
@@ -38,6 +39,7 @@ Exit codes: 0 ok, 1 failure (sync halted, verify found drift), 2 usage, 3 too ma
   registerSync(program, run);
   registerVerify(program, run);
   registerReplay(program, run);
+  registerCompare(program, run);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

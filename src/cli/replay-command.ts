@@ -17,7 +17,7 @@ import type { Target } from '../replay/target.js';
 import { isTableUrl } from '../sinks/postgres/index.js';
 import { REJECT_SCHEMA, REPLAY_RESULT_SCHEMA } from '../sinks/record-schema.js';
 import { openSink } from '../sinks/sink-registry.js';
-import { storageFor } from '../sinks/storage/storage-registry.js';
+import { writeTextObject } from '../sinks/storage/write-text.js';
 import type { StorageOptions } from '../sinks/storage.js';
 import { addSinkFlags, SINK_HELP, sinkOptions, type SinkFlags } from './sink-flags.js';
 import type { Sink } from '../sinks/sink.js';
@@ -475,15 +475,7 @@ function describeCounts(counts: Partial<Record<string, number>>): string {
  */
 async function writeRunSummary(out: string, summary: object, storage: StorageOptions): Promise<void> {
   if (out === '-' || isTableUrl(out)) return;
-  const target = summaryUrl(out);
-  const output = await storageFor(target).create(target, storage);
-  try {
-    output.stream.end(JSON.stringify(summary, null, 2) + '\n');
-    await output.commit();
-  } catch (err) {
-    await output.abort();
-    throw err;
-  }
+  await writeTextObject(summaryUrl(out), JSON.stringify(summary, null, 2) + '\n', storage);
 }
 
 /** Where the summary of a results output goes: beside it, the query string (if any) kept off. */

@@ -55,5 +55,7 @@ export const EXIT = {
   auth: 4,
   /** Another sync is running against the same target. */
   busy: 5,
+  /** compare's gate failed: a regression, result mismatches or candidate-only errors, as the --fail-on flags ask. */
+  gateFailed: 6,
   interrupted: 130,
 } as const;

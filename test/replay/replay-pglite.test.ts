@@ -86,6 +86,22 @@ describe('replay onto PGlite with the bundled samples', () => {
     expect(res.stderr).toMatch(/^\{"type":"progress"/m);
   }, 120_000);
 
+  it("compares the replay with the primary's own timings end to end and writes the three reports", async () => {
+    const html = join(work, 'report.html');
+    const json = join(work, 'report.json');
+    const res = await runCli([
+      'compare', '--baseline-logs', 'samples/logs/postgres', '--from', '2026-11-17', '--to', '2026-11-21',
+      '--candidate', join(work, 'runs.jsonl'), '--report', html, '--json', json, '--min-samples', '3',
+    ]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toContain('auditreplay compare');
+    const report = JSON.parse(await readFile(json, 'utf8')) as { join: { matched: number }; fingerprints: { examples: string[] }[] };
+    // Every replayed statement with a logged duration on the primary joins by its original id.
+    expect(report.join.matched).toBeGreaterThan(expectedIds.length / 2);
+    expect(report.fingerprints.some((f) => f.examples.length > 0)).toBe(true);
+    expect(await readFile(html, 'utf8')).toMatch(/^<!DOCTYPE html>/i);
+  }, 120_000);
+
   it('leaves the tag out with --no-tag and hashes nothing with --checksum none', async () => {
     const out = join(work, 'plain.jsonl');
     const res = await runCli(['replay', ...SOURCE, '--target', `pglite://${dir}`, '--speed', 'max', '--no-tag', '--checksum', 'none', '--out', out, '--progress', 'none']);
