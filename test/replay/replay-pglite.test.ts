@@ -100,6 +100,17 @@ describe('replay onto PGlite with the bundled samples', () => {
     expect(report.join.matched).toBeGreaterThan(expectedIds.length / 2);
     expect(report.fingerprints.some((f) => f.examples.length > 0)).toBe(true);
     expect(await readFile(html, 'utf8')).toMatch(/^<!DOCTYPE html>/i);
+
+    // --redact-literals: statements only as fingerprints, in every report (without it, examples show the literal).
+    expect(await readFile(json, 'utf8')).toContain('2026-11-18 08:37');
+    const redacted = await runCli([
+      'compare', '--baseline-logs', 'samples/logs/postgres', '--from', '2026-11-17', '--to', '2026-11-21',
+      '--candidate', join(work, 'runs.jsonl'), '--report', html, '--json', json, '--redact-literals',
+    ]);
+    expect(redacted.code, redacted.stderr).toBe(0);
+    expect(await readFile(json, 'utf8')).not.toContain('2026-11-18 08:37');
+    expect(await readFile(html, 'utf8')).not.toContain('2026-11-18 08:37');
+    expect(redacted.stdout).not.toContain('2026-11-18 08:37');
   }, 120_000);
 
   it('leaves the tag out with --no-tag and hashes nothing with --checksum none', async () => {

@@ -29,6 +29,7 @@ import { runCli, type CliResult } from '../helpers/run-cli.js';
 const SECONDARY_LOG_SETTINGS: Record<string, PgSetting> = {
   log_destination: 'jsonlog',
   log_statement: 'all',
+  log_min_duration_statement: 0,
   log_timezone: 'UTC',
   lc_messages: 'C',
 };
@@ -371,6 +372,16 @@ describe('replay onto real PostgreSQL 15 secondaries', () => {
       absent = missing(await logText(secondary));
     }
     expect(absent, "queries whose orig= tag is not in the secondary's log").toEqual([]);
+
+    // compare joins the secondary's own log back to the primary's by those tags.
+    const json = outFile('compare-logs');
+    const cmp = await runCli([
+      'compare', '--baseline-logs', primary.logDir, '--candidate-logs', secondary.logDir, '--layout', 'flat',
+      '--from', win.from, '--to', 'now', '--json', json, '--markdown', outFile('compare-logs-md'), '--min-samples', '3',
+    ]);
+    expect(cmp.code, cmp.stderr).toBe(0);
+    const report = JSON.parse(await readFile(json, 'utf8')) as { join: { matched: number } };
+    expect(report.join.matched).toBeGreaterThanOrEqual(queryIds.length);
   }, 180_000);
 
   it('refuses a write hidden from the classifier on the server with SQLSTATE 25006 and records it', async () => {
