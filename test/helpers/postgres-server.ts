@@ -87,11 +87,13 @@ export function ensurePostgres(packages: readonly string[] = ['postgresql-15-pga
 /** Installs Debian packages with apt-get (update once per process). */
 export function aptInstall(packages: readonly string[]): void {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  // Another process installing at the same time holds dpkg's lock: wait for it rather than fail.
+  const wait = ['-o', 'DPkg::Lock::Timeout=600'];
   if (!aptUpdated) {
-    execFileSync('apt-get', ['update'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+    execFileSync('apt-get', [...wait, 'update'], { stdio: ['ignore', 'ignore', 'inherit'], env });
     aptUpdated = true;
   }
-  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  execFileSync('apt-get', [...wait, 'install', '-y', '--no-install-recommends', ...packages], { stdio: ['ignore', 'ignore', 'inherit'], env });
 }
 
 /** True when dpkg lists the package as installed. */
