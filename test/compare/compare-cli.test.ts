@@ -101,6 +101,25 @@ describe('auditreplay compare', () => {
     expect((await runCli([...base, '--fail-on-errors'])).code).toBe(6);
   });
 
+  it('takes the noise floor from the baseline\'s repeats, and from an A/A pair', async () => {
+    // Attempt 1 and attempt 2 of the same ids: the baseline replayed twice.
+    const first = (await readFile(join(work, 'base.jsonl'), 'utf8')).trim().split('\n');
+    const second = (await readFile(join(work, 'same.jsonl'), 'utf8')).trim().split('\n').map((l) => l.replace('"attempt":1', '"attempt":2'));
+    await writeFile(join(work, 'repeats.jsonl'), [...first, ...second].join('\n') + '\n');
+    const json = join(work, 'noise.json');
+    const repeats = await runCli(['compare', '--baseline', join(work, 'repeats.jsonl'), '--candidate', join(work, 'slow.jsonl'), '--noise', 'repeats', '--json', json]);
+    expect(repeats.code, repeats.stderr).toBe(0);
+    expect(repeats.stderr).toMatch(/noise floor \d+\.\d% from the baseline's repeats/);
+    const report = JSON.parse(await readFile(json, 'utf8')) as { settings: { noiseFloor: number }; join: { matched: number } };
+    expect(report.settings.noiseFloor).toBeGreaterThan(0);
+    expect(report.settings.noiseFloor).toBeLessThan(0.5);
+    // Repeats of an id are one matched pair.
+    expect(report.join.matched).toBe(180);
+    const aa = await runCli(['compare', '--baseline', join(work, 'base.jsonl'), '--candidate', join(work, 'slow.jsonl'), '--noise', join(work, 'same.jsonl')]);
+    expect(aa.code, aa.stderr).toBe(0);
+    expect(aa.stderr).toMatch(/noise floor \d+\.\d% from A\/A against/);
+  });
+
   it('refuses a side given twice or not at all with exit code 2', async () => {
     expect((await runCli(['compare', '--candidate', join(work, 'same.jsonl')])).code).toBe(2);
     expect((await runCli(['compare', '--baseline', 'a.jsonl', '--baseline-logs', 'x', '--candidate', 'b.jsonl'])).code).toBe(2);
