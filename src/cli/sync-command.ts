@@ -10,6 +10,7 @@ import { SyncRunner, type OnError } from '../replay/sync/sync-runner.js';
 import { openTarget } from '../replay/target-registry.js';
 import type { Sink } from '../sinks/sink.js';
 import { collect, list, positiveInt } from './flag-values.js';
+import { Progress, type ProgressMode } from './progress.js';
 import { addSourceFlags, openRejects, sourceSettings, type SourceFlags } from './source-flags.js';
 
 export interface SyncFlags extends SourceFlags {
@@ -30,6 +31,7 @@ export interface SyncFlags extends SourceFlags {
   denyRoles?: string;
   rejects?: string;
   maxRejects?: string;
+  progress: ProgressMode;
 }
 
 const EXAMPLES = `
@@ -67,6 +69,7 @@ export function registerSync(program: Command, run: (action: (signal: AbortSigna
     .option('--deny-roles <globs>', 'roles whose DCL is always refused, comma-separated')
     .option('--rejects <sink>', 'where refused and (with --on-error skip) failed statements go, one JSON line each')
     .option('--max-rejects <n>', 'fail (exit 3) once more than this many records are rejected')
+    .option('--progress <mode>', 'progress on stderr: auto, tty, json, none', 'auto')
     .addHelpText('after', EXAMPLES)
     .action((flags: SyncFlags) => run((signal) => runSync(flags, signal)));
 }
@@ -196,21 +199,32 @@ export async function runSync(flags: SyncFlags, signal?: AbortSignal): Promise<n
         }),
       );
     };
+    const s = runner.stats;
+    const progress = new Progress(
+      {
+        line: () => `read ${extractStats.classify.events} statements  planned ${s.planned}  applied ${s.applied}  already ${s.alreadyApplied}  failed ${s.failed}`,
+        fields: () => ({ read: extractStats.classify.events, planned: s.planned, applied: s.applied, alreadyApplied: s.alreadyApplied, failed: s.failed, refused: s.refused }),
+      },
+      flags.progress,
+    );
+    progress.start();
     try {
       await runner.run(plan());
     } catch (err) {
       // A halt is a result, not a crash: what was refused or skipped before it is kept.
       if (err instanceof AuditReplayError && err.code === 'sync-halted') {
         await rejects.flush();
-        for (const s of sinks) await s.commit();
+        for (const sink of sinks) await sink.commit();
         ok = true;
         process.stderr.write(err.message + '\n');
         summary(true);
       }
       throw err;
+    } finally {
+      progress.stop();
     }
     await rejects.flush();
-    for (const s of sinks) await s.commit();
+    for (const sink of sinks) await sink.commit();
     ok = true;
     summary(false);
     return 0;
