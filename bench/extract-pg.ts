@@ -20,7 +20,8 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { aptInstall, debianPackageInstalled, PG_BIN, startPostgres } from '../test/helpers/postgres-server.js';
+import { PG_BIN, startPostgres } from '../test/helpers/postgres-server.js';
+import { ensurePackages, firstAndLastLine, isoOf } from './lib/pg-bench-tools.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -75,27 +76,6 @@ function run(tool: string, cmd: string, args: string[], options: { pin?: boolean
 async function countLines(file: string): Promise<number> {
   const r = await run('wc', 'wc', ['-l', file], { pin: false });
   return Number(r.stdout.trim().split(/\s+/)[0]);
-}
-
-/** The log_time of a csvlog line as ISO 8601, shifted by `shiftMs`. */
-function isoOf(line: string, shiftMs: number): string {
-  const ms = Date.parse(line.slice(0, 23).replace(' ', 'T') + 'Z');
-  if (Number.isNaN(ms)) throw new Error(`no log_time at the start of ${JSON.stringify(line.slice(0, 80))}`);
-  return new Date(ms + shiftMs).toISOString();
-}
-
-function firstAndLastLine(file: string): [string, string] {
-  const head = spawnSync('head', ['-n', '1', file]).stdout.toString().trim();
-  const tail = spawnSync('sh', ['-c', `tail -n 200 '${file}' | grep -E '^[0-9]{4}-' | tail -n 1`]).stdout.toString().trim();
-  return [head, tail];
-}
-
-function ensurePackages(): void {
-  const missing = ['postgresql-15', 'pgbadger', 'pgreplay'].filter((p) => !debianPackageInstalled(p));
-  if (missing.length === 0) return;
-  if (process.getuid?.() !== 0) throw new Error(`missing Debian packages: ${missing.join(' ')} (apt-get install -y ${missing.join(' ')}, as root)`);
-  console.log(`setup: apt-get install -y ${missing.join(' ')}`);
-  aptInstall(missing);
 }
 
 /** Makes (or reuses) a csvlog of at least `lines` lines from pgbench. */
@@ -182,7 +162,7 @@ async function main(): Promise<void> {
   if (args.cli === join(ROOT, 'bin', 'auditreplay.js') && !existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
     throw new Error('dist/cli/main.js is missing: run `npm run build` first');
   }
-  ensurePackages();
+  ensurePackages(['postgresql-15', 'pgbadger', 'pgreplay']);
   const set = await logSet(args);
   console.log(`data:  ${fmtInt(set.lines)} lines, ${(set.bytes / 1024 / 1024).toFixed(1)} MB, ${set.from} .. ${set.to}`);
   const version = (cmd: string, flag: string): string => spawnSync(cmd, [flag]).stdout.toString().trim().split('\n')[0] ?? '?';

@@ -24,7 +24,8 @@ import { cpus, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fmtInt, mb, pad, ROOT, summaryLine } from './lib/okera-data.js';
-import { aptInstall, debianPackageInstalled, PG_BIN, startPostgres, type PostgresCluster } from '../test/helpers/postgres-server.js';
+import { PG_BIN, startPostgres, type PostgresCluster } from '../test/helpers/postgres-server.js';
+import { ensurePackages, firstAndLastLine, isoOf } from './lib/pg-bench-tools.js';
 
 /** Replay's queries/s as a fraction of pgbench's (the server's limit), at least. */
 const TARGET_VS_PGBENCH = 0.8;
@@ -137,27 +138,6 @@ function countLines(file: string): number {
 /** `statement:` records of a csvlog (the message field starts with it), and those that are a SELECT. */
 function statementsOf(file: string): { statements: number; selects: number } {
   return { statements: countMatches(file, ',"statement: '), selects: countMatches(file, ',"statement: select ', ['-i']) };
-}
-
-/** The log_time of a csvlog line as ISO 8601, shifted by `shiftMs`. */
-function isoOf(line: string, shiftMs: number): string {
-  const ms = Date.parse(line.slice(0, 23).replace(' ', 'T') + 'Z');
-  if (Number.isNaN(ms)) throw new Error(`no log_time at the start of ${JSON.stringify(line.slice(0, 80))}`);
-  return new Date(ms + shiftMs).toISOString();
-}
-
-function firstAndLastLine(file: string): [string, string] {
-  const head = spawnSync('head', ['-n', '1', file]).stdout.toString().trim();
-  const tail = spawnSync('sh', ['-c', `tail -n 200 '${file}' | grep -E '^[0-9]{4}-' | tail -n 1`]).stdout.toString().trim();
-  return [head, tail];
-}
-
-function ensurePackages(): void {
-  const missing = ['postgresql-15', 'pgreplay', 'time'].filter((p) => !debianPackageInstalled(p));
-  if (missing.length === 0) return;
-  if (process.getuid?.() !== 0) throw new Error(`missing Debian packages: ${missing.join(' ')} (apt-get install -y ${missing.join(' ')}, as root)`);
-  console.log(`setup: apt-get install -y ${missing.join(' ')}`);
-  aptInstall(missing);
 }
 
 function connArgs(pg: PostgresCluster): string[] {
@@ -288,7 +268,7 @@ async function main(): Promise<void> {
   if (args.cli === join(ROOT, 'bin', 'auditreplay.js') && !existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
     throw new Error('dist/cli/main.js is missing: run `npm run build` first');
   }
-  ensurePackages();
+  ensurePackages(['postgresql-15', 'pgreplay', 'time']);
   // Without the replay command the rest still runs (the log, pgbench, pgreplay), and the run counts as broken.
   const replayable = hasReplay(args.cli);
   if (!replayable) console.error(`error: ${relative(ROOT, args.cli) || args.cli} has no replay command (\`replay --help\` prints no replay usage); measuring pgbench and pgreplay only`);

@@ -1,8 +1,5 @@
-import { spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
-import { PG_BIN, type PgSetting, type PostgresCluster } from './postgres-server.js';
+import { runPgTool, type PgSetting, type PostgresCluster } from './postgres-server.js';
 import { mulberry32 } from '../../samples/gen/prng.js';
 
 /**
@@ -346,20 +343,10 @@ export async function runDdlWorkload(primary: PostgresCluster, options: DdlWorkl
   };
 }
 
-function runTool(cluster: PostgresCluster, tool: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(PG_BIN, tool), ['-h', cluster.host, '-p', String(cluster.port), '-U', 'postgres', ...args], {
-      cwd: tmpdir(),
-      env: { ...process.env, PGCONNECT_TIMEOUT: '10' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${tool} ${args.join(' ')} failed (exit ${code}): ${stderr}`))));
-  });
+async function runTool(cluster: PostgresCluster, tool: string, args: string[]): Promise<string> {
+  const r = await runPgTool(cluster, tool, args);
+  if (r.code !== 0) throw new Error(`${tool} ${args.join(' ')} failed (exit ${r.code}): ${r.stderr}`);
+  return r.stdout;
 }
 
 /** pg_dump 15.14+ fences its output with `\restrict KEY` and `\unrestrict KEY`, a random key per run. */

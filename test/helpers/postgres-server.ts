@@ -295,3 +295,26 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     },
   };
 }
+
+export interface ToolResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a PostgreSQL client tool of PG_BIN (pgbench, psql, pg_dump, ...) as `postgres` over TCP loopback. */
+export function runPgTool(cluster: Pick<PostgresCluster, 'host' | 'port'>, tool: string, args: readonly string[]): Promise<ToolResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(PG_BIN, tool), ['-h', cluster.host, '-p', String(cluster.port), '-U', 'postgres', ...args], {
+      cwd: tmpdir(),
+      env: { ...process.env, PGCONNECT_TIMEOUT: '10' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}

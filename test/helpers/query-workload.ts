@@ -1,9 +1,6 @@
-import { spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { Rng } from '../../samples/gen/prng.js';
-import { PG_BIN, type PostgresCluster } from './postgres-server.js';
+import { runPgTool, type PostgresCluster, type ToolResult } from './postgres-server.js';
 
 /**
  * A real query workload on PostgreSQL 15 for the replay tests: concurrent client sessions
@@ -144,28 +141,7 @@ async function pastMillisecond(ms: number): Promise<void> {
   while (Date.now() <= ms) await new Promise((resolve) => setImmediate(resolve));
 }
 
-export interface ToolResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a PostgreSQL client tool of PG_BIN (pgbench, psql, ...) as `postgres` over TCP loopback. */
-export function runPgTool(cluster: PostgresCluster, tool: string, args: readonly string[]): Promise<ToolResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(PG_BIN, tool), ['-h', cluster.host, '-p', String(cluster.port), '-U', 'postgres', ...args], {
-      cwd: tmpdir(),
-      env: { ...process.env, PGCONNECT_TIMEOUT: '10' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+export { runPgTool, type ToolResult } from './postgres-server.js';
 
 /** Runs pgbench against the cluster's `postgres` database and fails with its output unless it exits 0. */
 export async function pgbench(cluster: PostgresCluster, args: readonly string[]): Promise<ToolResult> {

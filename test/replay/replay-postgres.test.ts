@@ -16,6 +16,7 @@ import {
   type RecordedWindow,
 } from '../helpers/query-workload.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
+import type { ReplayResult } from '../../src/core/replay-result.js';
 
 /**
  * `auditreplay replay` end to end, through the CLI, on real PostgreSQL 15: one primary
@@ -34,24 +35,6 @@ const SECONDARY_LOG_SETTINGS: Record<string, PgSetting> = {
   lc_messages: 'C',
 };
 
-/** The fields of a results line, as the contract lists them. */
-interface ReplayResult {
-  runId: string;
-  originalId: string;
-  fingerprintId: string;
-  kind: string;
-  target: string;
-  scheduledAt: number;
-  startedAt: number;
-  durationMs: number;
-  rows: number | null;
-  checksum: string | null;
-  ok: boolean;
-  sqlState: string | null;
-  error: string | null;
-  originalDurationMs: number | null;
-  attempt: number;
-}
 
 const RESULT_FIELDS = [
   'runId',
