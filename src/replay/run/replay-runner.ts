@@ -240,16 +240,23 @@ export class ReplayRunner implements SessionHost {
   }
 
   sleepUntil(t: number): Promise<void> {
-    const wait = t - epochNow();
-    if (wait <= 0.5 || this.stopped) return Promise.resolve();
+    if (t <= epochNow() || this.stopped) return Promise.resolve();
     return new Promise((resolve) => {
+      let timer: NodeJS.Timeout;
       const wake = (): void => {
         clearTimeout(timer);
         this.sleepers.delete(wake);
         resolve();
       };
-      const timer = setTimeout(wake, wait);
+      // Timers fire on whole milliseconds of the event loop's cached clock, up to a
+      // millisecond early: check the real clock and wait out the rest, never start early.
+      const check = (): void => {
+        const wait = t - epochNow();
+        if (wait <= 0) wake();
+        else timer = setTimeout(check, Math.ceil(wait));
+      };
       this.sleepers.add(wake);
+      check();
     });
   }
 
