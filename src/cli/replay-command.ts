@@ -479,7 +479,7 @@ async function writeRunSummary(out: string, summary: object, storage: StorageOpt
 }
 
 /** Where the summary of a results output goes: beside it, the query string (if any) kept off. */
-export function summaryUrl(out: string): string {
+function summaryUrl(out: string): string {
   return `${out.split('?')[0]}.summary.json`;
 }
 

@@ -227,13 +227,7 @@ export async function recordSessions(cluster: PostgresCluster, sessions: readonl
     const firstSentMs = statements[0]?.sentAt ?? fromMs + marginMs;
     const lastSentMs = statements[statements.length - 1]?.sentAt ?? firstSentMs;
     return {
-      from: new Date(fromMs).toISOString(),
-      to: new Date(toMs).toISOString(),
-      fromMs,
-      toMs,
-      firstSentMs,
-      lastSentMs,
-      spanMs: lastSentMs - firstSentMs,
+      ...windowTimes(fromMs, toMs, firstSentMs, lastSentMs),
       statements,
       perSession: sessions.map((_, si) => statements.filter((st) => st.session === si).length),
       byKind,
@@ -330,6 +324,11 @@ export function recordQueryWorkload(cluster: PostgresCluster, options: QueryWork
   return recordSessions(cluster, queryWorkloadSessions(options), options);
 }
 
+/** The times of a recorded window: its ends (ISO and ms) and when its first and last statements were sent. */
+function windowTimes(fromMs: number, toMs: number, firstSentMs: number, lastSentMs: number): Pick<RecordedWindow, 'from' | 'to' | 'fromMs' | 'toMs' | 'firstSentMs' | 'lastSentMs' | 'spanMs'> {
+  return { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), fromMs, toMs, firstSentMs, lastSentMs, spanMs: lastSentMs - firstSentMs };
+}
+
 /**
  * Records a pgbench run (e.g. `['-c', '4', '-j', '2', '-T', '5', '-n']`) in a window of its
  * own, like recordSessions; `statements` stays empty (pgbench does not say what it sent).
@@ -344,13 +343,7 @@ export async function recordPgbench(cluster: PostgresCluster, args: readonly str
   await sleep(marginMs);
   const toMs = Date.now();
   return {
-    from: new Date(fromMs).toISOString(),
-    to: new Date(toMs).toISOString(),
-    fromMs,
-    toMs,
-    firstSentMs,
-    lastSentMs,
-    spanMs: lastSentMs - firstSentMs,
+    ...windowTimes(fromMs, toMs, firstSentMs, lastSentMs),
     statements: [],
     perSession: [],
     byKind: {},

@@ -83,10 +83,6 @@ export class LatencyHistogram {
     this.h.recordValue(Math.min(3_600_000_000, Math.max(0, Math.round(ms * 1000))));
   }
 
-  get count(): number {
-    return this.h.totalCount;
-  }
-
   /** p50, p99 and max in ms (3 decimals); nulls when nothing was recorded. */
   summary(): { p50: number | null; p99: number | null; max: number | null } {
     if (this.h.totalCount === 0) return { p50: null, p99: null, max: null };
