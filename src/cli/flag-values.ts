@@ -14,9 +14,18 @@ export function positiveInt(value: string, flag: string, min = 1): number {
   return n;
 }
 
+/** Lists that came from a config file or the environment: a flag given on the command line replaces them. */
+const REPLACEABLE = new WeakSet<string[]>();
+
+/** Marks a list so that the first repeatable flag on the command line replaces it rather than adds to it. */
+export function replaceable(values: string[]): string[] {
+  REPLACEABLE.add(values);
+  return values;
+}
+
 /** Commander's collector for repeatable flags (`--map-schema a=b --map-schema c=d`). */
 export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
+  return REPLACEABLE.has(previous) ? [value] : [...previous, value];
 }
 
 /** Reads `field=column,field=column` into a map; a pair without `=` is a usage error. */

@@ -6,54 +6,99 @@ import { registerExtract } from './extract-command.js';
 import { registerReplay } from './replay-command.js';
 import { registerSync } from './sync-command.js';
 import { registerVerify } from './verify-command.js';
+import { applyConfig } from './config/apply-config.js';
+import { registerConfig } from './config/config-command.js';
+import { configurableCommands } from './config/config-keys.js';
 
-/** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
-export async function main(argv: string[]): Promise<number> {
-  let code: number = EXIT.ok;
+/** Runs a command's action; the checks of `checkInvocation` skip it. */
+export type Runner = (action: (signal: AbortSignal) => Promise<number>) => Promise<void>;
+
+/** The auditreplay program with every command registered; `run` runs their actions. */
+export function buildProgram(run: Runner, env: NodeJS.ProcessEnv = process.env): Command {
   const program = new Command('auditreplay')
     .description('Replays data-platform audit logs: extract statements, sync DDL/DCL to a secondary, replay and compare.')
     .exitOverride()
+    .enablePositionalOptions()
     .addHelpText(
       'after',
       `
 Examples:
   $ auditreplay extract --source samples/logs --from 2026-11-17 --to 2026-11-21 --out events.jsonl
   $ auditreplay extract --source /data/audit --from 24h --kind ddl,dcl --rejects rejects.jsonl
+  $ auditreplay sync --config auditreplay.yaml
+  $ auditreplay config print sync --config auditreplay.yaml
+
+Every flag can also come from a config file (--config FILE or AUDITREPLAY_CONFIG) and from
+AUDITREPLAY_<FLAG> environment variables; flags win over env, env over the file.
 
 Exit codes: 0 ok, 1 failure (sync halted, verify found drift), 2 usage, 3 too many rejects, 4 credentials refused,
-5 another sync holds the target, 6 compare's gate failed, 130 interrupted.`,
+5 another sync holds the target, 6 compare's gate failed, 130 interrupted (SIGINT), 143 stopped by SIGTERM.`,
     )
     .showHelpAfterError('(add --help for usage and examples)');
-
-  // SIGINT/SIGTERM stop the pipeline at the next batch; sinks then discard their partial output.
-  const controller = new AbortController();
-  // Every object read and statement in flight listens to this one signal: many listeners by design.
-  setMaxListeners(0, controller.signal);
-  const stop = (): void => controller.abort(new AuditReplayError('aborted', 'interrupted; outputs discarded'));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  const run = async (action: (signal: AbortSignal) => Promise<number>): Promise<void> => {
-    code = await action(controller.signal);
-  };
   registerExtract(program, run);
   registerSync(program, run);
   registerVerify(program, run);
   registerReplay(program, run);
   registerCompare(program, run);
+  for (const command of configurableCommands(program)) {
+    command.option('--config <file>', 'read flags from a YAML or JSON file (default: AUDITREPLAY_CONFIG); flags > AUDITREPLAY_* env > file');
+  }
+  registerConfig(program, run, env, () => buildProgram(async () => {}, env));
+  return program;
+}
+
+/** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let code: number = EXIT.ok;
+  // SIGINT/SIGTERM stop the pipeline at the next batch: sync commits what it applied,
+  // replay keeps its results, extract discards its partial output.
+  const controller = new AbortController();
+  // Every object read and statement in flight listens to this one signal: many listeners by design.
+  setMaxListeners(0, controller.signal);
+  let stoppedBy: NodeJS.Signals | null = null;
+  const stop = (signal: NodeJS.Signals): void => {
+    stoppedBy = signal;
+    controller.abort(new AuditReplayError('aborted', `interrupted by ${signal}`));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const program = buildProgram(async (action) => {
+    code = await action(controller.signal);
+  }, env);
 
   try {
+    applyConfig(program, argv, env);
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
-    if (controller.signal.aborted) return reportError(controller.signal.reason);
-    if (err instanceof CommanderError) {
-      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    }
-    return reportError(err);
+    if (controller.signal.aborted) code = reportError(controller.signal.reason);
+    else if (err instanceof CommanderError) code = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    else code = reportError(err);
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
-  return code;
+  // Kubernetes reads 143 as "stopped by SIGTERM"; the command already stopped gracefully.
+  return code === EXIT.interrupted && stoppedBy === 'SIGTERM' ? EXIT.terminated : code;
+}
+
+/**
+ * Parses a command line with the CLI's own parser, the config file and `env` applied,
+ * without running it: what a Kubernetes Job's args are checked with. Throws a `usage`
+ * error saying what is wrong; otherwise returns the command and its effective values.
+ */
+export async function checkInvocation(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ command: string; values: Record<string, unknown> }> {
+  let errors = '';
+  const program = buildProgram(async () => {}, env);
+  for (const c of [program, ...program.commands]) c.configureOutput({ writeErr: (s) => void (errors += s), writeOut: () => {} });
+  const applied = applyConfig(program, argv, env);
+  if (!applied) throw new AuditReplayError('usage', `no command in '${argv.join(' ')}'`);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) throw new AuditReplayError('usage', errors.trim().split('\n')[0] || err.message, { cause: err });
+    throw err;
+  }
+  return { command: applied.command.name(), values: applied.command.opts() };
 }
 
 function reportError(err: unknown): number {

@@ -57,5 +57,8 @@ export const EXIT = {
   busy: 5,
   /** compare's gate failed: a regression, result mismatches or candidate-only errors, as the --fail-on flags ask. */
   gateFailed: 6,
+  /** Stopped by SIGINT (Ctrl-C): 128 + 2. */
   interrupted: 130,
+  /** Stopped by SIGTERM (Kubernetes stopping the pod): 128 + 15, after the graceful stop. */
+  terminated: 143,
 } as const;
