@@ -11,6 +11,7 @@ import { compareExecutions } from '../src/compare/compare-engine.js';
 import type { Execution } from '../src/compare/compare-model.js';
 import { mulberry32 } from '../src/core/random.js';
 import { fmtInt, mb } from './lib/okera-data.js';
+import { reportResult } from './lib/bench-result.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {
@@ -58,6 +59,14 @@ async function measure(rows: number): Promise<void> {
         `${report.join.matched === rows ? 'all joined' : `JOINED ${report.join.matched}`}, geomean ${report.overall.geomeanRatio?.toFixed(3)}`,
     );
     console.log(`target >= ${fmtInt(TARGET_ROWS_PER_SEC)} rows/s: ${perSec >= TARGET_ROWS_PER_SEC ? 'PASS' : 'MISS'}; peak RSS <= 1 GB: ${peak <= TARGET_RSS ? 'PASS' : 'MISS'}`);
+    reportResult({
+      workload: `${fmtInt(rows)} executions per side (in memory)`,
+      peer: 'none',
+      unit: 'rows/s',
+      rate: perSec,
+      peakRssBytes: peak,
+      note: `rows of both sides per second; targets: >= ${fmtInt(TARGET_ROWS_PER_SEC)} rows/s, peak RSS <= 1 GB`,
+    });
   } finally {
     clearInterval(timer);
   }

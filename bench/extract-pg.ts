@@ -21,7 +21,9 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { PG_BIN, startPostgres } from '../test/helpers/postgres-server.js';
-import { ensurePackages, firstAndLastLine, isoOf } from './lib/pg-bench-tools.js';
+import { ensurePackages, ensurePeerPackages, firstAndLastLine, isoOf } from './lib/pg-bench-tools.js';
+import { reportResult } from './lib/bench-result.js';
+import { DATA_DIR } from './lib/okera-data.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -80,7 +82,7 @@ async function countLines(file: string): Promise<number> {
 
 /** Makes (or reuses) a csvlog of at least `lines` lines from pgbench. */
 async function logSet(args: Args): Promise<LogSet> {
-  const dir = join(ROOT, 'bench', 'data', `pg-csvlog-l${args.lines}`);
+  const dir = join(DATA_DIR, `pg-csvlog-l${args.lines}`);
   const file = join(dir, 'postgresql.csv');
   const marker = join(dir, '.complete.json');
   if (existsSync(marker) && existsSync(file)) {
@@ -162,10 +164,12 @@ async function main(): Promise<void> {
   if (args.cli === join(ROOT, 'bin', 'auditreplay.js') && !existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
     throw new Error('dist/cli/main.js is missing: run `npm run build` first');
   }
-  ensurePackages(['postgresql-15', 'pgbadger', 'pgreplay']);
+  ensurePackages(['postgresql-15']);
+  // A missing peer is measured without, and reported as missing, rather than ending the bench.
+  const missing = ensurePeerPackages(['pgbadger', 'pgreplay']);
   const set = await logSet(args);
   console.log(`data:  ${fmtInt(set.lines)} lines, ${(set.bytes / 1024 / 1024).toFixed(1)} MB, ${set.from} .. ${set.to}`);
-  const version = (cmd: string, flag: string): string => spawnSync(cmd, [flag]).stdout.toString().trim().split('\n')[0] ?? '?';
+  const version = (cmd: string, flag: string): string => spawnSync(cmd, [flag]).stdout?.toString().trim().split('\n')[0] || `${cmd}: not installed`;
   console.log(`tools: ${version('pgbadger', '--version')}; ${version('pgreplay', '-v')}`);
 
   const tmp = await mkdtemp(join(tmpdir(), 'auditreplay-bench-pg-'));
@@ -173,8 +177,10 @@ async function main(): Promise<void> {
   const runs: Run[] = [];
   let events = 0;
   let pgbadgerQueries: number | null = null;
+  let oursRss: number | null = null;
+  const steps: [string, () => Promise<Run>][] = [];
   try {
-    const steps: [string, () => Promise<Run>][] = [
+    const all: [string, () => Promise<Run>][] = [
       [
         'auditreplay',
         () =>
@@ -200,6 +206,7 @@ async function main(): Promise<void> {
       ['pgbadger -j 1', () => run('pgbadger -j 1', 'pgbadger', ['-j', '1', '-f', 'csv', '-x', 'text', '-q', '-o', join(tmp, 'pgbadger.txt'), set.file])],
       ['pgreplay -f -c', () => run('pgreplay -f -c', 'pgreplay', ['-f', '-c', '-o', join(tmp, 'replay.bin'), set.file])],
     ];
+    steps.push(...all.filter(([label]) => !missing.has(label.split(' ')[0]!)));
     // Rounds rather than one tool K times in a row, so a change of load on a shared machine
     // hits every tool alike. pgBadger is two orders of magnitude slower: it runs in the first round only.
     const best = new Map<string, Run>();
@@ -225,7 +232,8 @@ async function main(): Promise<void> {
           } else {
             events = s.events;
             const rejected = typeof s.rejected === 'number' ? s.rejected : 0;
-            const rss = typeof s.peakRssBytes === 'number' ? (s.peakRssBytes / 1024 / 1024).toFixed(0) : '?';
+            if (typeof s.peakRssBytes === 'number') oursRss = s.peakRssBytes;
+            const rss = oursRss !== null ? (oursRss / 1024 / 1024).toFixed(0) : '?';
             console.log(`       ${fmtInt(events)} statements, ${fmtInt(rejected)} rejects, peak RSS ${rss} MB`);
           }
         }
@@ -248,7 +256,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  if (broken || events === 0 || runs.length !== 3) process.exit(1);
+  if (broken || events === 0 || runs.length !== steps.length) process.exit(1);
 
   // The same statements for every tool: the ones in the file, as extract counted them.
   const ours = runs[0]!;
@@ -266,8 +274,27 @@ async function main(): Promise<void> {
   const verdict = (name: string, ratio: number, target: number): void =>
     console.log(`${ratio >= target ? 'PASS' : 'MISS'}  ${(Math.floor(ratio * 100) / 100).toFixed(2)}x ${name} (target >= ${target}x)`);
   console.log('');
-  verdict('the speed of pgBadger (one process)', runs[1]!.wallMs / ours.wallMs, TARGET_VS_PGBADGER);
-  verdict("the speed of pgreplay's parse (-f -c)", runs[2]!.wallMs / ours.wallMs, TARGET_VS_PGREPLAY);
+  const peers: [string, string, string, number][] = [
+    ['pgbadger -j 1', 'pgbadger', 'the speed of pgBadger (one process)', TARGET_VS_PGBADGER],
+    ['pgreplay -f -c', 'pgreplay', "the speed of pgreplay's parse (-f -c)", TARGET_VS_PGREPLAY],
+  ];
+  for (const [label, pkg, name, target] of peers) {
+    const peer = runs.find((r) => r.tool === label);
+    if (peer !== undefined) verdict(name, peer.wallMs / ours.wallMs, target);
+    else console.log(`n/a   ${name}: ${pkg} is missing`);
+    // The same statements for both: a peer's rate is extract's statement count per second of its wall time.
+    reportResult({
+      workload: `pg-csv, ${fmtInt(set.lines)} csvlog lines (${fmtInt(events)} statements)`,
+      peer: label === 'pgreplay -f -c' ? 'pgreplay -f -c (parse only)' : label,
+      unit: 'events/s',
+      rate: events / (ours.wallMs / 1000),
+      peakRssBytes: oursRss,
+      mbPerSec: set.bytes / (1024 * 1024) / (ours.wallMs / 1000),
+      peerRate: peer !== undefined ? events / (peer.wallMs / 1000) : null,
+      ratio: peer !== undefined ? peer.wallMs / ours.wallMs : null,
+      note: peer !== undefined ? `target: ratio >= ${target}` : `peer missing: ${missing.get(pkg) ?? `${pkg} did not run`}`,
+    });
+  }
 }
 
 main().catch((err: unknown) => {

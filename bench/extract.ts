@@ -17,6 +17,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { dataSet, fmtInt, mb, pad, parseBenchArgs, ROOT, summaryLine, type DataSet } from './lib/okera-data.js';
+import { reportResult } from './lib/bench-result.js';
 
 const TARGET_EVENTS_PER_SEC = 400_000;
 const TARGET_FLOOR_RATIO = 2;
@@ -310,7 +311,47 @@ async function main(): Promise<void> {
       `with --max-old-space-size=${HEAP_CAP_MB}: peak RSS ${mb(rssSmallCapped)} MB at N/10 -> ${mb(rssBigCapped)} MB at N, x${growth.toFixed(2)} (target < ${mb(TARGET_RSS_BYTES)} MB, <= x${TARGET_RSS_GROWTH})`,
     );
   }
+  reportRows(rows, jsFloors);
   process.exitCode = broken ? 1 : 0;
+}
+
+/**
+ * The machine-readable rows (bench/lib/bench-result.ts): the N set written to a file
+ * against the gzip floor, and written to /dev/null against the plain-Node floor. A peer's
+ * rate is the same events per second of its wall time, so the ratio is its time over ours.
+ */
+function reportRows(
+  rows: readonly { label: string; set: DataSet; run: CliRun; floor: { wallMs: number; lines: number } }[],
+  jsFloors: readonly { label: string; wallMs: number; lines: number }[],
+): void {
+  const capped = rows.find((r) => r.label === 'N heap');
+  const cappedRss = capped !== undefined && capped.run.exitCode === 0 ? rssOf(capped.run) : null;
+  const jsN = jsFloors.find((j) => j.label === 'N');
+  const pairs: [string, string, string, { wallMs: number } | undefined, string][] = [
+    ['N', '.jsonl', 'gzip -dc | wc -l (decompression floor)', rows.find((r) => r.label === 'N')?.floor, 'targets: >= 400,000 events/s, ratio >= 0.5 (within 2x of the floor), peak RSS < 200 MB'],
+    ['N >null', '/dev/null', 'node: gunzip + JSON.parse + JSON.stringify', jsN, 'the plain-Node floor does less than extract (no ordering, classifying, fingerprinting): a yardstick, not a target'],
+  ];
+  for (const [label, out, peer, peerRun, note] of pairs) {
+    const r = rows.find((x) => x.label === label);
+    const workload = `okera, ${fmtInt(r?.set.events ?? 0)} requests (gzip) -> ${out}`;
+    if (r === undefined || r.run.exitCode !== 0 || r.run.summary === null) {
+      reportResult({ workload, peer, unit: 'events/s', rate: null, peakRssBytes: null, note: `failed: ${r === undefined ? 'not run' : `exit ${r.run.exitCode}`}` });
+      continue;
+    }
+    const secs = r.run.wallMs / 1000;
+    const events = r.run.summary.events ?? r.set.events;
+    reportResult({
+      workload,
+      peer,
+      unit: 'events/s',
+      rate: events / secs,
+      peakRssBytes: rssOf(r.run),
+      mbPerSec: (r.run.summary.bytesDecoded ?? r.set.rawBytes) / (1024 * 1024) / secs,
+      peerRate: peerRun !== undefined ? events / (peerRun.wallMs / 1000) : null,
+      ratio: peerRun !== undefined ? peerRun.wallMs / r.run.wallMs : null,
+      note: label === 'N' && cappedRss !== null ? `${note}; peak RSS ${mb(cappedRss)} MB with --max-old-space-size=${HEAP_CAP_MB}` : note,
+    });
+  }
 }
 
 await main();

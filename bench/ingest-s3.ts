@@ -21,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import { dataSet, fmtInt, mb, pad, parseBenchArgs, ROOT, summaryLine, type DataSet } from './lib/okera-data.js';
 import { startS3, testAwsEnv, type TestS3 } from '../test/helpers/s3-server.js';
+import { reportResult } from './lib/bench-result.js';
 
 /** The layout bench/extract.ts generates, so both benches share one cache. */
 const TARGET_RATIO = 0.7;
@@ -180,8 +181,28 @@ async function main(): Promise<void> {
     console.log(
       `${ratio >= TARGET_RATIO ? 'PASS' : 'MISS'}  S3 reads at ${ratio.toFixed(2)}x the local rate: ${fmtInt((rs.events ?? 0) / (remote.run.wallMs / 1000))} vs ${fmtInt((ls.events ?? 0) / (local.run.wallMs / 1000))} events/s (target >= ${TARGET_RATIO}x)`,
     );
+    reportResult({
+      workload: `okera from s3:// (s3rver), ${fmtInt(set.events)} requests (gzip)`,
+      peer: 'the same extract from the local folder',
+      unit: 'events/s',
+      rate: (rs.events ?? 0) / (remote.run.wallMs / 1000),
+      peakRssBytes: rs.peakRssBytes ?? null,
+      mbPerSec: (rs.bytesDecoded ?? 0) / (1024 * 1024) / (remote.run.wallMs / 1000),
+      peerRate: (ls.events ?? 0) / (local.run.wallMs / 1000),
+      peerPeakRssBytes: ls.peakRssBytes ?? null,
+      ratio,
+      note: `target: ratio >= ${TARGET_RATIO}`,
+    });
   } else {
     console.log('n/a   S3/local ratio: a run did not complete');
+    reportResult({
+      workload: `okera from s3:// (s3rver), ${fmtInt(set.events)} requests (gzip)`,
+      peer: 'the same extract from the local folder',
+      unit: 'events/s',
+      rate: null,
+      peakRssBytes: null,
+      note: 'failed: a run did not complete',
+    });
   }
   process.exitCode = broken ? 1 : 0;
 }

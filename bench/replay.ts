@@ -23,9 +23,10 @@ import { mkdtemp } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fmtInt, mb, pad, ROOT, summaryLine } from './lib/okera-data.js';
+import { DATA_DIR, fmtInt, mb, pad, ROOT, summaryLine } from './lib/okera-data.js';
 import { PG_BIN, startPostgres, type PostgresCluster } from '../test/helpers/postgres-server.js';
-import { ensurePackages, firstAndLastLine, isoOf } from './lib/pg-bench-tools.js';
+import { ensurePackages, ensurePeerPackages, firstAndLastLine, isoOf } from './lib/pg-bench-tools.js';
+import { reportResult } from './lib/bench-result.js';
 
 /** Replay's queries/s as a fraction of pgbench's (the server's limit), at least. */
 const TARGET_VS_PGBENCH = 0.8;
@@ -158,7 +159,7 @@ function pgbenchSelectArgs(pg: PostgresCluster, seconds: number): string[] {
 
 /** Makes (or reuses) a select-only csvlog with at least `queries` SELECT statements, written by pgbench -S. */
 async function logSet(queries: number, firstRoundSeconds: number): Promise<LogSet> {
-  const dir = join(ROOT, 'bench', 'data', `pg-select-q${queries}`);
+  const dir = join(DATA_DIR, `pg-select-q${queries}`);
   const file = join(dir, 'postgresql.csv');
   const marker = join(dir, '.complete.json');
   if (existsSync(marker) && existsSync(file)) {
@@ -268,7 +269,9 @@ async function main(): Promise<void> {
   if (args.cli === join(ROOT, 'bin', 'auditreplay.js') && !existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
     throw new Error('dist/cli/main.js is missing: run `npm run build` first');
   }
-  ensurePackages(['postgresql-15', 'pgreplay', 'time']);
+  ensurePackages(['postgresql-15', 'time']);
+  // Without pgreplay the rest is still measured, and its row says it is missing.
+  const missing = ensurePeerPackages(['pgreplay']);
   // Without the replay command the rest still runs (the log, pgbench, pgreplay), and the run counts as broken.
   const replayable = hasReplay(args.cli);
   if (!replayable) console.error(`error: ${relative(ROOT, args.cli) || args.cli} has no replay command (\`replay --help\` prints no replay usage); measuring pgbench and pgreplay only`);
@@ -287,7 +290,7 @@ async function main(): Promise<void> {
   type Outcome = Measure | { error: string };
   const broke = (error: string): Outcome => ({ error });
   if (set.selects !== set.statements) console.log(`WARN  the log is not select-only: ${fmtInt(set.statements - set.selects)} other statements`);
-  const version = (cmd: string, flag: string): string => spawnSync(cmd, [flag]).stdout.toString().trim().split('\n')[0] ?? '?';
+  const version = (cmd: string, flag: string): string => spawnSync(cmd, [flag]).stdout?.toString().trim().split('\n')[0] || `${cmd}: not installed`;
   console.log(`tools: ${version(join(PG_BIN, 'pgbench'), '--version')}; ${version('pgreplay', '-v')}`);
 
   const pg = await startPostgres({ settings: { max_connections: 50 } });
@@ -396,6 +399,7 @@ async function main(): Promise<void> {
     for (let round = 1; round <= args.repeat; round++) {
       for (const [label, once] of steps) {
         if (label === 'auditreplay replay' && !replayable) continue;
+        if (label === 'pgreplay -c -j' && missing.has('pgreplay')) continue;
         process.stdout.write(`run:   ${label.padEnd(18)} ${args.repeat > 1 ? `(round ${round}) ` : ''}... `);
         const m = await once();
         if ('error' in m) {
@@ -489,6 +493,27 @@ async function main(): Promise<void> {
     const s = median(ours).summary;
     const cpu = typeof s?.cpuUserMs === 'number' ? s.cpuUserMs + (s.cpuSystemMs ?? 0) : null;
     console.log(`replay client CPU: ${cpuPer1k(median(ours))} ms per 1k queries (/usr/bin/time)${cpu !== null ? `, ${(cpu / (median(ours).queries / 1000)).toFixed(1)} ms by its summary` : ''}`);
+  }
+  const mine = ours.length > 0 ? median(ours) : null;
+  const peers: [string, Measure[], string][] = [
+    ['pgbench -S -c 4 (the server\'s limit)', base, `target: ratio >= ${TARGET_VS_PGBENCH}`],
+    ['pgreplay -c -j', theirs, missing.has('pgreplay') ? `peer missing: ${missing.get('pgreplay')}` : `target: ratio >= ${TARGET_VS_PGREPLAY}; pgreplay cannot beat the log's own pace (~${fmtInt(set.originalQps)} qps)`],
+    ['node-postgres alone (bench/lib/driver-floor.ts)', floorRuns, 'the driver on the same 4 connections, nothing of replay around it; no target'],
+  ];
+  for (const [peer, runs, note] of peers) {
+    const theirsMedian = runs.length > 0 ? median(runs) : null;
+    reportResult({
+      workload: `--speed max --concurrency 4, ${fmtInt(set.selects)} SELECTs from a csvlog`,
+      peer,
+      unit: 'qps',
+      rate: mine?.qps ?? null,
+      peakRssBytes: mine?.rssBytes ?? null,
+      mbPerSec: mine !== null ? set.bytes / (1024 * 1024) / mine.seconds : null,
+      peerRate: theirsMedian?.qps ?? null,
+      peerPeakRssBytes: theirsMedian?.rssBytes ?? null,
+      ratio: mine !== null && theirsMedian !== null ? mine.qps / theirsMedian.qps : null,
+      note: mine === null ? 'failed: replay did not complete' : note,
+    });
   }
   if (broken) process.exit(1);
 }

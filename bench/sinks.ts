@@ -14,6 +14,7 @@ import { REPLAY_RESULT_SCHEMA } from '../src/sinks/record-schema.js';
 import { readRecords } from '../src/sinks/sink-registry.js';
 import { parseNumericFlags } from './lib/bench-args.js';
 import { fmtInt, mb, pad, ROOT } from './lib/okera-data.js';
+import { reportResult } from './lib/bench-result.js';
 
 const SINKS = ['results.jsonl', 'results.jsonl.gz', 'results.parquet', 'results.arrow', 'results.arrows'];
 
@@ -38,6 +39,8 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'auditreplay-bench-sinks-'));
   const widths = [18, 12, 11, 10, 12, 11];
   const lines: string[] = [];
+  /** The .jsonl sink's write rate: the baseline the other sinks' rows are relative to. */
+  let baseline: number | null = null;
   let broken = false;
   try {
     for (const name of SINKS) {
@@ -53,9 +56,23 @@ async function main(): Promise<void> {
         if (n !== args.rows) throw new Error(`read back ${n} rows of ${args.rows}`);
         console.log(`${w.seconds.toFixed(1)} s`);
         lines.push(pad([name, fmtInt(w.rowsPerSec), `${mb(bytes)} MB`, `${(bytes / args.rows).toFixed(1)}`, `${mb(w.peakRssBytes)} MB`, fmtInt(n / readSeconds)], widths));
+        if (name === 'results.jsonl') baseline = w.rowsPerSec;
+        const isBaseline = name === 'results.jsonl';
+        reportResult({
+          workload: `write ${name.slice('results'.length)}, ${fmtInt(args.rows)} ReplayResults`,
+          peer: isBaseline ? 'none (the baseline of the sink rows)' : '.jsonl write (baseline)',
+          unit: 'rows/s',
+          rate: w.rowsPerSec,
+          peakRssBytes: w.peakRssBytes,
+          mbPerSec: bytes / (1024 * 1024) / w.seconds,
+          peerRate: isBaseline ? null : baseline,
+          ratio: isBaseline || baseline === null ? null : w.rowsPerSec / baseline,
+          note: `read back at ${fmtInt(n / readSeconds)} rows/s; ${(bytes / args.rows).toFixed(0)} bytes/row on disk; MB/s is bytes written`,
+        });
       } catch (err) {
         broken = true;
         console.log(`broken: ${(err as Error).message}`);
+        reportResult({ workload: `write ${name.slice('results'.length)}, ${fmtInt(args.rows)} ReplayResults`, peer: '-', unit: 'rows/s', rate: null, peakRssBytes: null, note: `failed: ${(err as Error).message.split('\n')[0]}` });
       }
       await rm(out, { force: true });
     }

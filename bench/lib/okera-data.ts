@@ -12,6 +12,8 @@ import { generateAuditLogs } from '../../samples/make-samples.js';
 import { fnv1a } from '../../samples/gen/prng.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Where generated data sets are cached: `$BENCH_DATA_DIR`, default bench/data/ (git-ignored). */
+export const DATA_DIR = process.env.BENCH_DATA_DIR ? resolve(process.env.BENCH_DATA_DIR) : join(ROOT, 'bench', 'data');
 const EVENTS_PER_DAY = 500_000;
 const FILES_PER_DAY = 4;
 
@@ -58,7 +60,7 @@ function listTs(dir: string): string[] {
 
 /** Generates (or reuses) N Okera events as gzip JSONL, one day per ~500k events. */
 export async function dataSet(events: number, seed: number): Promise<DataSet> {
-  const dir = join(ROOT, 'bench', 'data', `okera-s${seed}-n${events}`);
+  const dir = join(DATA_DIR, `okera-s${seed}-n${events}`);
   const marker = join(dir, '.complete.json');
   const fingerprint = generatorFingerprint();
   if (existsSync(marker)) {

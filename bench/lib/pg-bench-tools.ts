@@ -23,3 +23,22 @@ export function ensurePackages(packages: readonly string[]): void {
   console.log(`setup: apt-get install -y ${missing.join(' ')}`);
   aptInstall(missing);
 }
+
+/**
+ * Installs the peer tools' Debian packages when missing, as ensurePackages does, but a tool
+ * that still cannot be had (no root, no network) is not an error: the bench measures
+ * without it and says so. Returns why each missing package is missing, by package name.
+ */
+export function ensurePeerPackages(packages: readonly string[]): Map<string, string> {
+  const missing = new Map<string, string>();
+  for (const p of packages) {
+    try {
+      ensurePackages([p]);
+    } catch (err) {
+      missing.set(p, (err as Error).message.split('\n')[0] ?? String(err));
+    }
+    if (!missing.has(p) && !debianPackageInstalled(p)) missing.set(p, `${p} is not installed`);
+  }
+  for (const [p, why] of missing) console.log(`WARN  peer tool ${p} is missing (${why}): measuring without it`);
+  return missing;
+}
