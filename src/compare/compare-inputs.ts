@@ -4,18 +4,37 @@ import { extract, type ExtractOptions } from '../extract/extract-pipeline.js';
 import { RejectLog } from '../ingest/reject-log.js';
 import { parseTag } from '../replay/run/statement-tag.js';
 import { REPLAY_RESULT_SCHEMA, type Row } from '../sinks/record-schema.js';
+import { expandInputs } from '../sinks/expand-inputs.js';
 import { readRecords } from '../sinks/sink-registry.js';
 import type { StorageOptions } from '../sinks/storage.js';
 import type { Execution } from './compare-model.js';
 
 /** One side of a comparison: replay results in any sink, or audit logs of a window. */
 export type SideSpec =
-  | { kind: 'results'; url: string; storage?: StorageOptions; attempts?: (attempt: number) => boolean }
+  | {
+      kind: 'results';
+      /** One output, or a glob or prefix naming several (the shards of one run): see expandInputs. */
+      url: string;
+      storage?: StorageOptions;
+      attempts?: (attempt: number) => boolean;
+      /** The outputs `url` names, once expanded (expandSide); expanded when read otherwise. */
+      urls?: string[];
+    }
   | { kind: 'logs'; settings: Omit<ExtractOptions, 'window' | 'rejects' | 'filter' | 'signal'>; window: TimeWindow; signal?: AbortSignal };
 
 /** Where a side comes from, for the report. */
 export function describeSide(spec: SideSpec): string {
-  return spec.kind === 'results' ? spec.url : `audit logs ${String(spec.settings.source)}`;
+  if (spec.kind === 'logs') return `audit logs ${String(spec.settings.source)}`;
+  return spec.urls && spec.urls.length > 1 ? `${spec.url} (${spec.urls.length} outputs)` : spec.url;
+}
+
+/**
+ * A results side with its glob or prefix expanded to the outputs it names, so a
+ * pattern that matches nothing fails before either side is read. Log sides are unchanged.
+ */
+export async function expandSide(spec: SideSpec): Promise<SideSpec> {
+  if (spec.kind !== 'results' || spec.urls) return spec;
+  return { ...spec, urls: await expandInputs(spec.url, spec.storage ?? {}) };
 }
 
 /**
@@ -26,13 +45,16 @@ export function describeSide(spec: SideSpec): string {
  */
 export async function* readSide(spec: SideSpec): AsyncIterable<Execution[]> {
   if (spec.kind === 'results') {
-    for await (const batch of readRecords(spec.url, REPLAY_RESULT_SCHEMA, spec.storage ? { storage: spec.storage } : {})) {
-      const out: Execution[] = [];
-      for (const r of batch) {
-        if (spec.attempts && !spec.attempts(Number(r.attempt))) continue;
-        out.push(fromResult(r));
+    // The shards of a run are read one after the other, in key order, as one side.
+    for (const url of spec.urls ?? (await expandInputs(spec.url, spec.storage ?? {}))) {
+      for await (const batch of readRecords(url, REPLAY_RESULT_SCHEMA, spec.storage ? { storage: spec.storage } : {})) {
+        const out: Execution[] = [];
+        for (const r of batch) {
+          if (spec.attempts && !spec.attempts(Number(r.attempt))) continue;
+          out.push(fromResult(r));
+        }
+        if (out.length) yield out;
       }
-      if (out.length) yield out;
     }
     return;
   }

@@ -1,13 +1,14 @@
 import type { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import type { AuditEvent, BaseEvent } from '../core/audit-event.js';
+import type { Shard } from '../core/shard.js';
 import { formatTime, type TimeWindow } from '../core/time.js';
 import type { DecoderOptions } from '../ingest/decoder.js';
 import { decodeObject } from '../ingest/decode-object.js';
 import { DECODERS, decoderForFormat } from '../ingest/decoder-registry.js';
 import { newIngestStats, type IngestStats } from '../ingest/ingest-stats.js';
 import { layoutFromOption } from '../ingest/layout.js';
-import { listWindow } from '../ingest/list-window.js';
+import { byWindowOrder, listWindow } from '../ingest/list-window.js';
 import type { RejectLog } from '../ingest/reject-log.js';
 import { openSource } from '../ingest/source-registry.js';
 import type { ObjectRef, Source, SourceOptions } from '../ingest/source.js';
@@ -34,6 +35,11 @@ export interface ExtractOptions {
   /** How late (in log time, default 1 h) and how many records (default 100,000) may arrive out of order per object. */
   reorderWindow?: Partial<ReorderWindow>;
   filter?: EventFilter;
+  /**
+   * Read only this shard's objects (chosen by a stable hash of each object's key), so N
+   * runs with shards 0/N .. N-1/N read every object of the window exactly once. Default: all.
+   */
+  shard?: Shard;
   rejects: RejectLog;
   signal?: AbortSignal;
 }
@@ -96,16 +102,21 @@ export function extract(options: ExtractOptions): { events: AsyncIterable<AuditE
         window,
         lookbackMs: options.lookbackMs ?? 3_600_000,
         concurrency: readConcurrency,
+        ...(options.shard ? { shard: options.shard } : {}),
         ...(signal ? { signal } : {}),
       });
       stats.ingest.listCalls += listing.listCalls;
+      // Listed means to be read here, so progress (done of listed) reaches the end in a shard too.
       stats.ingest.objectsListed += listing.objects.length;
+      stats.ingest.objectsOtherShard += listing.otherShard.length;
       stats.ingest.objectsSkipped += listing.skippedObjects.length;
       stats.ingest.prunedPrefixes += listing.prunedPrefixes;
-      // Formats that need a companion log read it once, before any object is decoded.
+      // Formats that need a companion log read it once, before any object is decoded;
+      // every shard reads all of it, since a companion object can hash to another shard.
       const prepared = new Map<string, unknown>();
+      const windowObjects = listing.otherShard.length === 0 ? listing.objects : [...listing.objects, ...listing.otherShard].sort(byWindowOrder);
       for (const d of decoder ? [decoder] : DECODERS) {
-        if (d.prepare) prepared.set(d.format, await d.prepare(source, listing.objects, options.decoderOptions ?? {}, signal));
+        if (d.prepare) prepared.set(d.format, await d.prepare(source, windowObjects, options.decoderOptions ?? {}, signal));
       }
       const decoderOptions: DecoderOptions = { ...options.decoderOptions, prepared };
       // Prefetch opens the next objects' streams so bytes flow before the merge needs them.

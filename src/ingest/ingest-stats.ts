@@ -5,6 +5,8 @@ export interface IngestStats {
   objectsOpened: number;
   objectsDone: number;
   objectsSkipped: number;
+  /** Objects of the window left to other shards (`--shard`): never opened, and not in `objectsListed`. */
+  objectsOtherShard: number;
   prunedPrefixes: number;
   /** Bytes read from storage (compressed where the object is). */
   bytesRead: number;
@@ -30,6 +32,7 @@ export function newIngestStats(): IngestStats {
     objectsOpened: 0,
     objectsDone: 0,
     objectsSkipped: 0,
+    objectsOtherShard: 0,
     prunedPrefixes: 0,
     bytesRead: 0,
     bytesDecoded: 0,

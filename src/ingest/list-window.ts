@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import { inShard, type Shard } from '../core/shard.js';
 import type { TimeWindow } from '../core/time.js';
 import { partitionRange, type DateParts, type Layout } from './layout.js';
 import type { ObjectRef, Source } from './source.js';
@@ -10,12 +11,19 @@ export interface ListWindowOptions {
   lookbackMs?: number;
   /** Listing requests in flight at once (default 8). */
   concurrency?: number;
+  /** Keep only the objects of this shard (by key relative to the source root); default: all. */
+  shard?: Shard;
   signal?: AbortSignal;
 }
 
 export interface WindowListing {
-  /** Objects that can hold records of the window, ordered by (minTs, key). */
+  /** Objects that can hold records of the window (of the shard, when one is given), ordered by (minTs, key). */
   objects: ObjectRef[];
+  /**
+   * Objects of the window that belong to other shards, in the same order: not to be
+   * decoded here, but listed, so a decoder's companion logs can be read in every shard.
+   */
+  otherShard: ObjectRef[];
   listCalls: number;
   /** Folders not listed because their dates lie outside the window. */
   prunedPrefixes: number;
@@ -32,7 +40,8 @@ export async function listWindow(source: Source, options: ListWindowOptions): Pr
   const { layout, window, signal } = options;
   const lookbackMs = options.lookbackMs ?? 3_600_000;
   const limit = pLimit(options.concurrency ?? 8);
-  const result: WindowListing = { objects: [], listCalls: 0, prunedPrefixes: 0, skippedObjects: [] };
+  const result: WindowListing = { objects: [], otherShard: [], listCalls: 0, prunedPrefixes: 0, skippedObjects: [] };
+  const shard = options.shard;
 
   const visit = async (prefix: string, parts: DateParts, depth: number): Promise<void> => {
     signal?.throwIfAborted();
@@ -45,7 +54,8 @@ export async function listWindow(source: Source, options: ListWindowOptions): Pr
         result.skippedObjects.push(o.key);
         continue;
       }
-      result.objects.push({
+      // By key, not by name: the same object keeps its shard whatever URL the source was given as.
+      (shard === undefined || inShard(o.key, shard) ? result.objects : result.otherShard).push({
         ...o,
         name: joinName(source.url, o.key),
         minTs: range ? range.start - lookbackMs : -Infinity,
@@ -69,8 +79,14 @@ export async function listWindow(source: Source, options: ListWindowOptions): Pr
   };
 
   await visit('', {}, 0);
-  result.objects.sort((a, b) => a.minTs - b.minTs || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  result.objects.sort(byWindowOrder);
+  result.otherShard.sort(byWindowOrder);
   return result;
+}
+
+/** (minTs, key): the order the merge opens objects in. */
+export function byWindowOrder(a: ObjectRef, b: ObjectRef): number {
+  return a.minTs - b.minTs || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
 
 function joinName(url: string, key: string): string {
