@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { AuditReplayError, EXIT } from '../core/errors.js';
 import { parseTime } from '../core/time.js';
-import { describeSide, readSide, type SideSpec } from '../compare/compare-inputs.js';
+import { describeSide, expandSide, readSide, type SideSpec } from '../compare/compare-inputs.js';
 import { compareExecutions, noiseFloorOf, type CompareOptions } from '../compare/compare-engine.js';
 import type { CompareReport } from '../compare/compare-model.js';
 import { renderHtmlReport } from '../compare/html-report.js';
@@ -10,8 +11,9 @@ import { writeTextObject } from '../sinks/storage/write-text.js';
 import type { StorageOptions } from '../sinks/storage.js';
 import { positiveInt } from './flag-values.js';
 import { sourceSettings } from './source-flags.js';
+import { addObservabilityFlags, Observability, type ObservabilityFlags } from './observability-flags.js';
 
-export interface CompareFlags {
+export interface CompareFlags extends ObservabilityFlags {
   baseline?: string;
   baselineLogs?: string;
   candidate?: string;
@@ -51,12 +53,12 @@ Examples:
 
 /** Registers `auditreplay compare` on the program. */
 export function registerCompare(program: Command, run: (action: (signal: AbortSignal) => Promise<number>) => Promise<void>): void {
-  program
+  const command = program
     .command('compare')
     .description('Join two sides by original query id and report, per statement shape, whether the candidate is slower, with confidence intervals; gate CI on it.')
-    .option('--baseline <sink>', 'replay results of the baseline: any --out form of replay (.jsonl, .parquet, .arrow, postgres://...?table=&run=, s3://...)')
+    .option('--baseline <sink>', "replay results of the baseline: any --out form of replay (.jsonl, .parquet, .arrow, postgres://...?table=&run=, s3://...), or the shards of one run as a glob ('out/results-*.jsonl') or a prefix ending in / ('s3://bucket/run/'), read as one")
     .option('--baseline-logs <source>', "the baseline's audit logs (the primary's original timings), read for --from/--to")
-    .option('--candidate <sink>', 'replay results of the candidate')
+    .option('--candidate <sink>', 'replay results of the candidate (the same forms, globs and prefixes too)')
     .option('--candidate-logs <source>', "the candidate's audit logs (the secondary's own, joined by the replay's orig= tags)")
     .option('--from <time>', 'window start for log sides')
     .option('--to <time>', 'window end for log sides', 'now')
@@ -71,13 +73,14 @@ export function registerCompare(program: Command, run: (action: (signal: AbortSi
     .option('--threshold <ratio>', 'a fingerprint regressed when its ratio of medians is above this with confidence', '1.2')
     .option('--min-samples <n>', 'executions per side a fingerprint needs for a verdict', '10')
     .option('--confidence <p>', 'confidence of the intervals', '0.95')
-    .option('--noise <sink|repeats>', "the noise floor: an A/A pair (another run of the baseline), or 'repeats' (the baseline's odd against even attempts)")
+    .option('--noise <sink|repeats>', "the noise floor: an A/A pair (another run of the baseline), or 'repeats' (the baseline's odd against even attempts); a glob or prefix reads several outputs as one")
     .option('--fail-on-regression <ratio>', `exit ${EXIT.gateFailed} when a fingerprint with enough samples has its whole interval above this ratio`)
     .option('--fail-on-mismatch', `exit ${EXIT.gateFailed} when result checksums or row counts differ`)
     .option('--fail-on-errors', `exit ${EXIT.gateFailed} when statements fail only on the candidate`)
     .option('--redact-literals', 'keep literal values out of every report: statements shown only as fingerprints')
     .addHelpText('after', EXAMPLES)
     .action((flags: CompareFlags) => run((signal) => runCompare(flags, signal)));
+  addObservabilityFlags(command);
 }
 
 function positiveNumber(text: string, flag: string): number {
@@ -92,6 +95,8 @@ export async function runCompare(flags: CompareFlags, signal?: AbortSignal): Pro
     ...(flags.s3Endpoint ? { s3Endpoint: flags.s3Endpoint } : {}),
     ...(flags.gcsEndpoint ? { gcsEndpoint: flags.gcsEndpoint } : {}),
   };
+  const runId = randomUUID();
+  const obs = await Observability.start(flags, { command: 'compare', runId, storage });
   const side = (name: 'baseline' | 'candidate', results: string | undefined, logs: string | undefined): SideSpec => {
     if ((results === undefined) === (logs === undefined)) throw new AuditReplayError('usage', `give one of --${name} (results) or --${name}-logs (audit logs)`);
     if (results !== undefined) return { kind: 'results', url: results, storage };
@@ -110,8 +115,9 @@ export async function runCompare(flags: CompareFlags, signal?: AbortSignal): Pro
     });
     return { kind: 'logs', settings, window: { from: parseTime(flags.from, now), to: parseTime(flags.to, now) }, ...(signal ? { signal } : {}) };
   };
-  const baseline = side('baseline', flags.baseline, flags.baselineLogs);
-  const candidate = side('candidate', flags.candidate, flags.candidateLogs);
+  // Globs and prefixes are expanded before either side is read: one that matches nothing fails at once.
+  const baseline = await expandSide(side('baseline', flags.baseline, flags.baselineLogs));
+  const candidate = await expandSide(side('candidate', flags.candidate, flags.candidateLogs));
   const options: CompareOptions = {
     threshold: positiveNumber(flags.threshold, '--threshold'),
     minSamples: positiveInt(flags.minSamples, '--min-samples'),
@@ -119,7 +125,7 @@ export async function runCompare(flags: CompareFlags, signal?: AbortSignal): Pro
   };
   if (options.confidence! >= 1) throw new AuditReplayError('usage', `--confidence takes a probability below 1, not '${flags.confidence}'`);
   const gateRatio = flags.failOnRegression === undefined ? null : positiveNumber(flags.failOnRegression, '--fail-on-regression');
-  const log = (line: string): void => void process.stderr.write(line + '\n');
+  const log = (line: string): void => obs.log.info(line);
 
   if (flags.noise !== undefined) {
     let a: SideSpec = baseline;
@@ -149,10 +155,13 @@ export async function runCompare(flags: CompareFlags, signal?: AbortSignal): Pro
     log(`compare: report written to ${flags.report}`);
   }
   const o = report.overall;
-  log(
-    JSON.stringify({
+  await obs.summary(
+    `compare: ${report.join.matched} executions matched, ${report.fingerprints.length} fingerprints: ${o.regressions} regressions, ${o.improvements} improvements` +
+      (report.gate.failed ? `; GATE FAILED: ${report.gate.reasons.join('; ')}` : ''),
+    {
       type: 'summary',
       command: 'compare',
+      runId,
       gateFailed: report.gate.failed,
       reasons: report.gate.reasons,
       matched: report.join.matched,
@@ -168,7 +177,7 @@ export async function runCompare(flags: CompareFlags, signal?: AbortSignal): Pro
       candidateOnlyErrors: report.candidateOnlyErrors.total,
       mismatches: report.mismatches.total,
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
-    }),
+    },
   );
   return report.gate.failed ? EXIT.gateFailed : EXIT.ok;
 }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { EVENT_KINDS, type AuditEvent, type EventKind } from '../core/audit-event.js';
 import { auditEventToJson } from '../core/audit-event-json.js';
 import { AuditReplayError } from '../core/errors.js';
+import { resolveShard, SHARD_FLAG_HELP, SHARD_OUT_HELP, shardLabel, withShard, type Shard } from '../core/shard.js';
 import { parseTime } from '../core/time.js';
 import { extract, type ExtractStats } from '../extract/extract-pipeline.js';
 import type { RejectLog } from '../ingest/reject-log.js';
@@ -12,9 +13,11 @@ import { addSinkFlags, SINK_HELP, sinkOptions, type SinkFlags } from './sink-fla
 import type { Sink } from '../sinks/sink.js';
 import { list } from './flag-values.js';
 import { extractProgress, Progress, type ProgressMode } from './progress.js';
+import { addObservabilityFlags, Observability, type ObservabilityFlags } from './observability-flags.js';
+import { logger } from '../core/logger.js';
 import { addSourceFlags, openRejects, sourceSettings, type SourceFlags } from './source-flags.js';
 
-export interface ExtractFlags extends SourceFlags, SinkFlags {
+export interface ExtractFlags extends SourceFlags, SinkFlags, ObservabilityFlags {
   from: string;
   to: string;
   kind?: string;
@@ -25,6 +28,7 @@ export interface ExtractFlags extends SourceFlags, SinkFlags {
   rejects?: string;
   maxRejects?: string;
   progress: ProgressMode;
+  shard?: string;
 }
 
 const EXAMPLES = `
@@ -44,17 +48,18 @@ export function registerExtract(program: Command, run: (action: (signal: AbortSi
   const command = program
     .command('extract')
     .description('Read a time window of audit logs and write one AuditEvent per statement (JSON lines).');
-  addSinkFlags(addSourceFlags(command))
+  addObservabilityFlags(addSinkFlags(addSourceFlags(command)), { metricsPort: true })
     .requiredOption('--from <time>', 'window start, inclusive: ISO 8601, a date, or relative (24h, 7d)')
     .option('--to <time>', 'window end, exclusive', 'now')
     .option('--kind <kinds>', `keep only these kinds, comma-separated (${EVENT_KINDS.join(', ')})`)
     .option('--user <users>', 'keep only statements of these users, comma-separated')
     .option('--database <dbs>', 'keep only statements run in these databases, comma-separated')
     .option('--ok-only', 'keep only statements that succeeded on the primary')
-    .option('--out <sink>', `where events go: ${SINK_HELP}`, '-')
-    .option('--rejects <sink>', 'where bad input goes, one record per reject with object and line (any --out form)')
+    .option('--out <sink>', `where events go: ${SINK_HELP}${SHARD_OUT_HELP}`, '-')
+    .option('--rejects <sink>', `where bad input goes, one record per reject with object and line (any --out form)${SHARD_OUT_HELP}`)
     .option('--max-rejects <n>', 'fail (exit 3) once more than this many records are rejected')
     .option('--progress <mode>', 'progress on stderr: auto, tty, json, none', 'auto')
+    .option('--shard <k/N>', SHARD_FLAG_HELP)
     .addHelpText('after', EXAMPLES)
     .action((flags: ExtractFlags) => run((signal) => runExtract(flags, signal)));
 }
@@ -71,11 +76,14 @@ export async function runExtract(flags: ExtractFlags, signal?: AbortSignal): Pro
     if (!EVENT_KINDS.includes(k as EventKind)) throw new AuditReplayError('usage', `unknown --kind '${k}'; known: ${EVENT_KINDS.join(', ')}`);
   }
 
+  const shard = resolveShard(flags.shard);
+
   const runId = randomUUID();
-  const out = await openSink<AuditEvent>(flags.out, { ...sinkOptions<AuditEvent>(flags, AUDIT_EVENT_SCHEMA, runId), toJson: auditEventToJson });
+  const obs = await Observability.start(flags, { command: 'extract', runId, storage: sinkOptions(flags, REJECT_SCHEMA, runId).storage ?? {} });
+  const out = await openSink<AuditEvent>(withShard(flags.out, shard), { ...sinkOptions<AuditEvent>(flags, AUDIT_EVENT_SCHEMA, runId), toJson: auditEventToJson });
   const sinks: Sink<unknown>[] = [out];
   try {
-    const { log: rejects, sink: rejectSink } = await openRejects(flags.rejects, flags.maxRejects, (m) => process.stderr.write(m + '\n'), sinkOptions(flags, REJECT_SCHEMA, runId));
+    const { log: rejects, sink: rejectSink } = await openRejects(flags.rejects === undefined ? undefined : withShard(flags.rejects, shard), flags.maxRejects, (m) => logger('ingest').warn(m), sinkOptions(flags, REJECT_SCHEMA, runId));
     if (rejectSink) sinks.push(rejectSink);
     const { events, stats } = extract({
       ...sourceSettings(flags),
@@ -87,9 +95,11 @@ export async function runExtract(flags: ExtractFlags, signal?: AbortSignal): Pro
         okOnly: flags.okOnly === true,
       },
       rejects,
+      ...(shard ? { shard } : {}),
       ...(signal ? { signal } : {}),
     });
     const progress = new Progress(extractProgress(stats), flags.progress);
+    obs.watch({ records: () => stats.ingest.records, statementsApplied: () => 0, lagSeconds: () => null, errors: () => ({ ...rejects.byReason }) as Record<string, number>, rejects: () => rejects.total });
     const started = Date.now();
     progress.start();
     try {
@@ -99,22 +109,27 @@ export async function runExtract(flags: ExtractFlags, signal?: AbortSignal): Pro
     }
     await rejects.flush();
     for (const s of sinks) await s.commit();
-    writeSummary(stats, rejects, Date.now() - started, progress.isTty);
+    await writeSummary(obs, runId, stats, rejects, Date.now() - started, shard);
     return 0;
   } catch (err) {
     await Promise.allSettled(sinks.map((s) => s.abort()));
     throw err;
+  } finally {
+    await obs.close();
   }
 }
 
-function writeSummary(stats: ExtractStats, rejects: RejectLog, elapsedMs: number, human: boolean): void {
+async function writeSummary(obs: Observability, runId: string, stats: ExtractStats, rejects: RejectLog, elapsedMs: number, shard: Shard | null): Promise<void> {
   const s = stats.ingest;
   const summary = {
-    type: 'summary',
+    type: 'summary' as const,
     command: 'extract',
+    runId,
     objects: s.objectsDone,
     objectsListed: s.objectsListed,
     objectsSkipped: s.objectsSkipped,
+    shard: shard ? shardLabel(shard) : null,
+    objectsOtherShard: s.objectsOtherShard,
     listCalls: s.listCalls,
     retries: s.retries,
     resumes: s.resumes,
@@ -136,13 +151,11 @@ function writeSummary(stats: ExtractStats, rejects: RejectLog, elapsedMs: number
     recordsPerSec: elapsedMs > 0 ? Math.round((s.records * 1000) / elapsedMs) : null,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
   };
-  if (human) {
-    const reasons = Object.entries(rejects.byReason).map(([k, v]) => `${k} ${v}`).join(', ');
-    process.stderr.write(
-      `extract: ${summary.objects} objects, ${summary.records} records read, ${summary.selected} events selected ` +
-        `(${summary.filteredOut} filtered out, ${summary.outsideWindow} outside the window, ${summary.duplicates} duplicates folded), ` +
-        `${summary.rejected} rejected${reasons ? ` (${reasons})` : ''} in ${(elapsedMs / 1000).toFixed(1)} s\n`,
-    );
-  }
-  process.stderr.write(JSON.stringify(summary) + '\n');
+  const reasons = Object.entries(rejects.byReason).map(([k, v]) => `${k} ${v}`).join(', ');
+  await obs.summary(
+    `extract: ${summary.objects} objects${shard ? ` (shard ${shardLabel(shard)}; ${summary.objectsOtherShard} left to other shards)` : ''}, ${summary.records} records read, ${summary.selected} events selected ` +
+      `(${summary.filteredOut} filtered out, ${summary.outsideWindow} outside the window, ${summary.duplicates} duplicates folded), ` +
+      `${summary.rejected} rejected${reasons ? ` (${reasons})` : ''} in ${(elapsedMs / 1000).toFixed(1)} s`,
+    summary,
+  );
 }

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { Command, CommanderError } from 'commander';
 import { AuditReplayError, EXIT } from '../core/errors.js';
+import { logger } from '../core/logger.js';
 import { registerCompare } from './compare-command.js';
 import { registerExtract } from './extract-command.js';
 import { registerReplay } from './replay-command.js';
@@ -102,9 +103,10 @@ export async function checkInvocation(argv: string[], env: NodeJS.ProcessEnv = {
 }
 
 function reportError(err: unknown): number {
+  const log = logger('cli');
   if (err instanceof AuditReplayError) {
     // A halted sync has printed its report already.
-    if (err.code !== 'sync-halted') process.stderr.write(`auditreplay: ${err.message}\n`);
+    if (err.code !== 'sync-halted') log.error({ code: err.code, ...(err.sqlState ? { sqlState: err.sqlState } : {}) }, `auditreplay: ${err.message}`);
     switch (err.code) {
       case 'usage':
       case 'bad-time':
@@ -123,9 +125,9 @@ function reportError(err: unknown): number {
     }
   }
   if ((err as Error)?.name === 'AbortError') {
-    process.stderr.write('auditreplay: interrupted; outputs discarded\n');
+    log.warn('auditreplay: interrupted; outputs discarded');
     return EXIT.interrupted;
   }
-  process.stderr.write(`auditreplay: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+  log.fatal({ err }, `auditreplay: unexpected error: ${(err as Error)?.message ?? String(err)}`);
   return EXIT.failure;
 }

@@ -1,3 +1,4 @@
+import { logger } from '../core/logger.js';
 import type { ExtractStats } from '../extract/extract-pipeline.js';
 
 export type ProgressMode = 'auto' | 'tty' | 'json' | 'none';
@@ -6,22 +7,26 @@ export type ProgressMode = 'auto' | 'tty' | 'json' | 'none';
 export interface ProgressReport {
   /** The live line on a terminal. */
   line(elapsedMs: number): string;
-  /** The fields of a JSON progress line (`type` and `elapsedMs` are added). */
+  /** The fields of a progress log line (`type: 'progress'` and `elapsedMs` are added). */
   fields(elapsedMs: number): Record<string, unknown>;
 }
 
 const MB = 1024 * 1024;
 
 /**
- * Reports progress on stderr: a live line on a terminal, a JSON line every few seconds
- * otherwise (so logs of nightly jobs stay parseable), nothing with `none`.
+ * Reports progress on stderr: a live line on a terminal, a log line (`msg: 'progress'`,
+ * with the running command's run id and stage) every few seconds otherwise, so logs of
+ * nightly jobs stay parseable; nothing with `none`.
  */
 export class Progress {
   private timer: NodeJS.Timeout | null = null;
   private readonly started = Date.now();
   private readonly mode: Exclude<ProgressMode, 'auto'>;
 
-  /** @param intervalMs between JSON lines (default 5 s; the live line redraws 4 times a second) */
+  /**
+   * @param intervalMs between progress log lines (default 5 s; the live line redraws 4 times a second)
+   * @param stream where the live line goes, and whose being a terminal `auto` asks (default stderr)
+   */
   constructor(
     private readonly report: ProgressReport,
     mode: ProgressMode,
@@ -50,7 +55,7 @@ export class Progress {
   private tick(): void {
     const elapsedMs = Date.now() - this.started;
     if (this.mode === 'tty') this.stream.write(`\r\x1b[2K${this.report.line(elapsedMs)}`);
-    else this.stream.write(JSON.stringify({ type: 'progress', elapsedMs, ...this.report.fields(elapsedMs) }) + '\n');
+    else logger().info({ type: 'progress', elapsedMs, ...this.report.fields(elapsedMs) }, 'progress');
   }
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import type { AuditEvent, EventKind } from '../core/audit-event.js';
 import { AuditReplayError, EXIT } from '../core/errors.js';
+import { inShard, resolveShard, SHARD_FLAG_HELP, SHARD_OUT_HELP, shardLabel, withShard, type Shard } from '../core/shard.js';
 import { replayResultToJson, type ReplayResult } from '../core/replay-result.js';
 import { formatTime, parseDuration, parseTime } from '../core/time.js';
 import { extract } from '../extract/extract-pipeline.js';
@@ -9,7 +10,7 @@ import { databaseOf, mapName, parseNameMap } from '../replay/name-map.js';
 import type { ConnectionKey } from '../replay/run/connection-pool.js';
 import { Credentials } from '../replay/run/credentials.js';
 import { decide, type ReplayPolicy } from '../replay/run/replay-plan.js';
-import { ReplayRunner, type ReplayStats, type SessionIdentity } from '../replay/run/replay-runner.js';
+import { ReplayRunner, replaySessionKey, type ReplayStats, type SessionIdentity } from '../replay/run/replay-runner.js';
 import type { ChecksumMode } from '../replay/run/result-checksum.js';
 import { quoteIdent } from '../replay/sync/sql-names.js';
 import { openTarget } from '../replay/target-registry.js';
@@ -23,9 +24,13 @@ import { addSinkFlags, SINK_HELP, sinkOptions, type SinkFlags } from './sink-fla
 import type { Sink } from '../sinks/sink.js';
 import { collect, positiveInt } from './flag-values.js';
 import { Progress, type ProgressMode, type ProgressReport } from './progress.js';
+import { addObservabilityFlags, Observability, type ObservabilityFlags } from './observability-flags.js';
+import { logger, safeText } from '../core/logger.js';
+import type { MetricsSource } from '../core/metrics.js';
+import type { ExtractStats } from '../extract/extract-pipeline.js';
 import { addSourceFlags, openRejects, sourceSettings, type SourceFlags } from './source-flags.js';
 
-export interface ReplayFlags extends SourceFlags, SinkFlags {
+export interface ReplayFlags extends SourceFlags, SinkFlags, ObservabilityFlags {
   target: string;
   from: string;
   to: string;
@@ -50,6 +55,7 @@ export interface ReplayFlags extends SourceFlags, SinkFlags {
   progressInterval: string;
   rejects?: string;
   maxRejects?: string;
+  shard?: string;
 }
 
 const EXAMPLES = `
@@ -74,11 +80,11 @@ export function registerReplay(program: Command, run: (action: (signal: AbortSig
   const command = program
     .command('replay')
     .description("Re-run a window of the primary's queries against the secondary, in their sessions, paced, concurrent and read-only, recording every execution.");
-  addSinkFlags(addSourceFlags(command))
+  addObservabilityFlags(addSinkFlags(addSourceFlags(command)), { metricsPort: true })
     .requiredOption('--target <url>', 'the secondary: postgres://user@host:port/db, pglite://DIR or pglite://memory')
     .requiredOption('--from <time>', 'window start, inclusive (ISO time, or relative: 90m, 24h, 7d)')
     .option('--to <time>', 'window end, exclusive', 'now')
-    .option('--out <sink>', `where the results go, one ReplayResult per execution (required unless --dry-run): ${SINK_HELP}`)
+    .option('--out <sink>', `where the results go, one ReplayResult per execution (required unless --dry-run): ${SINK_HELP}${SHARD_OUT_HELP}; the run summary goes beside it`)
     .option('--speed <n|max>', 'pace: 1 keeps the original gaps between statements, 4 is four times faster, max does not wait', '1')
     .option('--concurrency <n>', 'connections at most (PGlite: 1)', '8')
     .option('--credentials <file>', 'connect as each original user: a JSON file {"user": "password" | "env:VAR" | "file:/path"}')
@@ -97,8 +103,9 @@ export function registerReplay(program: Command, run: (action: (signal: AbortSig
     .option('--drain-timeout <duration>', 'after SIGINT/SIGTERM, how long statements in flight may finish before they are cancelled', '20s')
     .option('--progress <mode>', 'progress on stderr: auto, tty, json, none', 'auto')
     .option('--progress-interval <duration>', 'time between JSON progress lines', '5s')
-    .option('--rejects <sink>', 'unreadable records and statements refused in read-only mode, one record each (any --out form)')
+    .option('--rejects <sink>', `unreadable records and statements refused in read-only mode, one record each (any --out form)${SHARD_OUT_HELP}`)
     .option('--max-rejects <n>', 'fail (exit 3) once more than this many records are rejected')
+    .option('--shard <k/N>', SHARD_FLAG_HELP)
     .addHelpText('after', EXAMPLES)
     .action((flags: ReplayFlags) => run((signal) => runReplay(flags, signal)));
 }
@@ -142,25 +149,38 @@ export async function runReplay(flags: ReplayFlags, signal?: AbortSignal): Promi
   const settings = parseSettings(flags);
   const window = { from: parseTime(flags.from, now), to: parseTime(flags.to, now) };
   if (!(window.from < window.to)) throw new AuditReplayError('usage', `--from (${flags.from}) must be before --to (${flags.to})`);
-  const log = (line: string): void => void process.stderr.write(line + '\n');
+  const log = (line: string): void => logger('replay').info(line);
   const source = sourceSettings(flags);
+  const shard = resolveShard(flags.shard);
+  // One config for every pod of an Indexed Job: `{shard}` gives each pod its own outputs.
+  const outUrl = flags.out === undefined ? undefined : withShard(flags.out, shard);
+  const rejectsUrl = flags.rejects === undefined ? undefined : withShard(flags.rejects, shard);
   const runId = flags.runId ?? randomUUID();
-  const { log: rejects, sink: rejectSink } = await openRejects(flags.rejects, flags.maxRejects, log, sinkOptions(flags, REJECT_SCHEMA, runId));
+  const obs = await Observability.start(flags, { command: 'replay', runId, storage: sinkOptions(flags, REJECT_SCHEMA, runId).storage ?? {} });
+  const { log: rejects, sink: rejectSink } = await openRejects(rejectsUrl, flags.maxRejects, (m) => logger('replay').warn(m), sinkOptions(flags, REJECT_SCHEMA, runId));
   const onRefused = (event: AuditEvent, reason: string): void =>
     rejects.add(
       { reason: 'refused', message: `${event.id}: not replayed: ${reason}`, object: event.source.object, line: event.source.line, format: event.source.format },
       event.statement,
     );
-  const events = (): AsyncIterable<AuditEvent[]> => extract({ ...source, window, rejects, ...(signal ? { signal } : {}) }).events;
+  // Every pass reads the window again: the metrics count the records of every read.
+  const reads: ExtractStats[] = [];
+  const events = (): AsyncIterable<AuditEvent[]> => {
+    const read = extract({ ...source, window, rejects, ...(signal ? { signal } : {}) });
+    reads.push(read.stats);
+    return read.events;
+  };
 
   if (flags.dryRun) {
     try {
-      await printPlan(events(), settings, flags, window, onRefused);
+      const plan = await printPlan(events(), settings, flags, window, onRefused, shard);
       await rejects.flush();
       await rejectSink?.commit();
+      await obs.summary(`replay: plan of ${plan.statements} statements in ${plan.sessions} sessions`, { ...plan, runId });
       return EXIT.ok;
     } finally {
       await rejectSink?.abort();
+      await obs.close();
     }
   }
 
@@ -170,7 +190,7 @@ export async function runReplay(flags: ReplayFlags, signal?: AbortSignal): Promi
   let committed = false;
   try {
     target = await openTarget(flags.target);
-    sink = await openSink<ReplayResult>(flags.out!, { ...sinkOptions<ReplayResult>(flags, REPLAY_RESULT_SCHEMA, runId), toJson: replayResultToJson });
+    sink = await openSink<ReplayResult>(outUrl!, { ...sinkOptions<ReplayResult>(flags, REPLAY_RESULT_SCHEMA, runId), toJson: replayResultToJson });
     let concurrency = settings.concurrency;
     if (!target.capabilities.concurrentSessions && concurrency > 1) {
       log(`replay: ${target.url} runs one statement at a time; sessions take turns on one connection (--concurrency 1)`);
@@ -201,6 +221,7 @@ export async function runReplay(flags: ReplayFlags, signal?: AbortSignal): Promi
     const writer = new BatchWriter(sink);
     const totals = new RunTotals();
     let runner: ReplayRunner | null = null;
+    obs.watch(replayMetrics(() => runner, totals, reads, rejects));
     let interrupted = false;
     let drainTimer: NodeJS.Timeout | null = null;
     const onStop = (): void => {
@@ -232,6 +253,7 @@ export async function runReplay(flags: ReplayFlags, signal?: AbortSignal): Promi
           tag: flags.tag,
           checksum: settings.checksum,
           attempt: Math.max(pass, 0),
+          ...(shard ? { shard } : {}),
           record: measured ? (r) => writer.add(r) : () => {},
           ...(pass === 1 - settings.warmup ? { onRefused } : {}),
           log,
@@ -255,19 +277,20 @@ export async function runReplay(flags: ReplayFlags, signal?: AbortSignal): Promi
     await sink.commit();
     await rejectSink?.commit();
     committed = true;
-    const summary = totals.summary({ runId, target: target.url, window, settings, concurrency, complete: !interrupted, results: writer.written, out: flags.out! });
-    log(
+    const summary = totals.summary({ runId, target: target.url, window, settings, concurrency, complete: !interrupted, results: writer.written, out: safeText(outUrl!), shard });
+    const message =
       `replay: ${summary.executed} statements replayed in ${(totals.elapsedMs / 1000).toFixed(1)} s (${summary.ok} ok, ${summary.failed} failed` +
         `${totals.refused ? `, ${totals.refused} refused` : ''}${Object.keys(totals.skipped).length ? `, skipped ${describeCounts(totals.skipped)}` : ''})` +
+        (shard ? `; shard ${shardLabel(shard)}: ${totals.otherShard} statements of other shards' sessions left to them` : '') +
         `; lag p50 ${fmtMs(summary.lagMs.p50)}, p99 ${fmtMs(summary.lagMs.p99)}, max ${fmtMs(summary.lagMs.max)}` +
-        (interrupted ? '; INTERRUPTED: the results hold what ran' : ''),
-    );
-    await writeRunSummary(flags.out!, summary, sinkOptions(flags, REPLAY_RESULT_SCHEMA, runId).storage ?? {});
-    log(JSON.stringify(summary));
+        (interrupted ? '; INTERRUPTED: the results hold what ran' : '');
+    await writeRunSummary(outUrl!, summary, sinkOptions(flags, REPLAY_RESULT_SCHEMA, runId).storage ?? {});
+    await obs.summary(message, summary);
     return interrupted ? EXIT.interrupted : EXIT.ok;
   } finally {
     if (!committed) await Promise.allSettled([sink?.abort(), rejectSink?.abort()]);
     await target?.close();
+    await obs.close();
   }
 }
 
@@ -322,6 +345,7 @@ class BatchWriter {
 /** The counts of every pass, and the timings of the measured ones. */
 class RunTotals {
   read = 0;
+  otherShard = 0;
   executed = 0;
   queries = 0;
   ok = 0;
@@ -335,6 +359,10 @@ class RunTotals {
   elapsedMs = 0;
   skipped: Partial<Record<EventKind, number>> = {};
   errorsBySqlState: Record<string, number> = {};
+  /** Every pass's errors, warm-up included: the metrics' counters never go down. */
+  allErrorsBySqlState: Record<string, number> = {};
+  /** The last runner added: its counts are in the totals from then on. */
+  counted: ReplayRunner | null = null;
   firstTs: number | null = null;
   lastTs: number | null = null;
   private readonly lags: ReplayRunner['lag'][] = [];
@@ -342,11 +370,14 @@ class RunTotals {
 
   add(runner: ReplayRunner, measured: boolean, elapsedMs: number): void {
     const s: ReplayStats = runner.stats;
+    this.counted = runner;
+    for (const [k, n] of Object.entries(s.errorsBySqlState)) this.allErrorsBySqlState[k] = (this.allErrorsBySqlState[k] ?? 0) + n;
     if (!measured) {
       this.warmupExecuted += s.executed;
       return;
     }
     this.read += s.read;
+    this.otherShard += s.otherShard;
     this.executed += s.executed;
     this.queries += s.queries;
     this.ok += s.ok;
@@ -380,6 +411,7 @@ class RunTotals {
     complete: boolean;
     results: number;
     out: string;
+    shard: Shard | null;
   }) {
     const cpu = process.cpuUsage(this.cpuStart);
     const cpuMs = (cpu.user + cpu.system) / 1000;
@@ -396,7 +428,9 @@ class RunTotals {
       readOnly: !run.settings.policy.allowWrites,
       repeat: run.settings.repeat,
       warmup: run.settings.warmup,
+      shard: run.shard ? shardLabel(run.shard) : null,
       read: this.read,
+      otherShard: this.otherShard,
       executed: this.executed,
       queries: this.queries,
       ok: this.ok,
@@ -458,6 +492,29 @@ function replayProgress(current: () => ReplayRunner | null, totals: RunTotals): 
   };
 }
 
+/** Replay's metrics, read at scrape time: every pass, warm-up included, the live one too. */
+function replayMetrics(current: () => ReplayRunner | null, totals: RunTotals, reads: readonly ExtractStats[], rejects: { total: number; byReason: Partial<Record<string, number>> }): MetricsSource {
+  const live = (): ReplayRunner | null => {
+    const runner = current();
+    return runner && runner !== totals.counted ? runner : null;
+  };
+  return {
+    records: () => reads.reduce((n, r) => n + r.ingest.records, 0),
+    statementsApplied: () => totals.executed + totals.warmupExecuted + (live()?.stats.executed ?? 0),
+    lagSeconds: () => {
+      const ms = current()?.lastLagMs;
+      return ms === null || ms === undefined ? null : ms / 1000;
+    },
+    errors: () => {
+      const errors: Record<string, number> = { ...totals.allErrorsBySqlState };
+      for (const [k, n] of Object.entries(live()?.stats.errorsBySqlState ?? {})) errors[k] = (errors[k] ?? 0) + n;
+      for (const [k, n] of Object.entries(rejects.byReason)) if (n) errors[k] = (errors[k] ?? 0) + n;
+      return errors;
+    },
+    rejects: () => rejects.total,
+  };
+}
+
 function fmtMs(ms: number | null): string {
   return ms === null ? '-' : ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
 }
@@ -490,8 +547,10 @@ async function printPlan(
   flags: ReplayFlags,
   window: { from: number; to: number },
   onRefused: (event: AuditEvent, reason: string) => void,
-): Promise<void> {
+  shard: Shard | null,
+) {
   const sessions = new Set<string>();
+  let otherShard = 0;
   const run: Partial<Record<EventKind, number>> = {};
   const skipped: Partial<Record<EventKind, number>> = {};
   let refused = 0;
@@ -500,6 +559,10 @@ async function printPlan(
   let last: number | null = null;
   for await (const batch of events) {
     for (const event of batch) {
+      if (shard && !inShard(replaySessionKey(event), shard)) {
+        otherShard++;
+        continue;
+      }
       const d = decide(event, settings.policy);
       if (d.action === 'skip') {
         skipped[d.kind] = (skipped[d.kind] ?? 0) + 1;
@@ -522,6 +585,7 @@ async function printPlan(
   const passes = settings.repeat + settings.warmup;
   const out = (line: string): void => void process.stdout.write(line + '\n');
   out(`replay plan for ${formatTime(window.from)} .. ${formatTime(window.to)} onto ${flags.target}`);
+  if (shard) out(`  shard:       ${shardLabel(shard)}: ${otherShard} statements of other shards' sessions left to them`);
   out(`  sessions:    ${sessions.size}${sessionless ? ` (+ ${sessionless} statements without a session, each on its own)` : ''}`);
   out(`  statements:  ${total} to run (${describeCounts(run) || 'none'})`);
   out(`  not run:     ${describeCounts(skipped) || 'none'}${settings.policy.allowWrites ? '' : ' (writes: give --allow-writes)'}${refused ? `; ${refused} refused (could switch read-only off)` : ''}`);
@@ -531,7 +595,5 @@ async function printPlan(
       (passes > 1 ? `, ${passes} passes (${settings.warmup} warm-up)` : ''),
   );
   out(`  connections: up to ${settings.concurrency}, ${settings.policy.allowWrites ? 'read-write' : 'read-only (default_transaction_read_only=on)'}, lock_timeout ${flags.lockTimeout}`);
-  process.stderr.write(
-    JSON.stringify({ type: 'summary', command: 'replay', dryRun: true, sessions: sessions.size, sessionless, statements: total, byKind: run, skipped, refused, windowSpanMs: span }) + '\n',
-  );
+  return { type: 'summary' as const, command: 'replay', dryRun: true, shard: shard ? shardLabel(shard) : null, otherShard, sessions: sessions.size, sessionless, statements: total, byKind: run, skipped, refused, windowSpanMs: span };
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { EXIT } from '../core/errors.js';
 import { parseNameMap, type NameMaps } from '../replay/name-map.js';
@@ -6,8 +7,9 @@ import { openTarget } from '../replay/target-registry.js';
 import { formatDrift } from '../replay/verify/catalog-diff.js';
 import { verifyCatalogs, type VerifyCounts } from '../replay/verify/verify-catalogs.js';
 import { collect, list } from './flag-values.js';
+import { addObservabilityFlags, Observability, type ObservabilityFlags } from './observability-flags.js';
 
-export interface VerifyFlags {
+export interface VerifyFlags extends Partial<ObservabilityFlags> {
   primary: string;
   secondary: string;
   schema?: string;
@@ -32,9 +34,10 @@ Exit codes: 0 the catalogs agree, 1 drift (or a failure), 2 usage, 4 credentials
 
 /** Registers `auditreplay verify` on the program. */
 export function registerVerify(program: Command, run: (action: (signal: AbortSignal) => Promise<number>) => Promise<void>): void {
-  program
+  const command = program
     .command('verify')
-    .description('Compare the catalogs of the primary and the secondary (schemas, tables, columns, indexes, grants, roles) and report drift.')
+    .description('Compare the catalogs of the primary and the secondary (schemas, tables, columns, indexes, grants, roles) and report drift.');
+  addObservabilityFlags(command)
     .requiredOption('--primary <url>', 'the primary: postgres://user@host:port/db, pglite://DIR or pglite://memory')
     .requiredOption('--secondary <url>', 'the secondary, same forms')
     .option('--schema <schemas>', "compare only these schemas (the primary's names), comma-separated; default all but system schemas")
@@ -47,13 +50,20 @@ export function registerVerify(program: Command, run: (action: (signal: AbortSig
     .action((flags: VerifyFlags) => run((signal) => runVerify(flags, signal)));
 }
 
-/** Runs verify with parsed flags; returns 0 when the catalogs agree and 1 on drift. */
+/**
+ * Runs verify with parsed flags; returns 0 when the catalogs agree and 1 on drift. Its
+ * result goes to stdout; stderr stays empty unless something goes wrong, and the summary
+ * goes only to `--metrics-file`.
+ */
 export async function runVerify(flags: VerifyFlags, signal?: AbortSignal): Promise<number> {
   const maps: NameMaps = {
     schema: parseNameMap(flags.mapSchema, '--map-schema'),
     role: parseNameMap(flags.mapRole, '--map-role'),
     database: parseNameMap(flags.mapDatabase, '--map-database'),
   };
+  const runId = randomUUID();
+  const obs = await Observability.start({ logFormat: flags.logFormat ?? 'json', logLevel: flags.logLevel ?? 'info', ...(flags.metricsFile ? { metricsFile: flags.metricsFile } : {}) }, { command: 'verify', runId });
+  const started = Date.now();
   const targets: Target[] = [];
   try {
     const primary = await openTarget(flags.primary, { applicationName: 'auditreplay verify' });
@@ -77,8 +87,23 @@ export async function runVerify(flags: VerifyFlags, signal?: AbortSignal): Promi
       process.stdout.write(`drift: ${result.drift.length} difference${result.drift.length === 1 ? '' : 's'} between ${primary.url} (primary) and ${secondary.url} (secondary)\n`);
       process.stdout.write(formatDrift(result.drift));
     }
+    const summary = {
+      type: 'summary' as const,
+      command: 'verify',
+      runId,
+      primary: primary.url,
+      secondary: secondary.url,
+      equal: result.equal,
+      drift: result.drift.length,
+      counts: result.counts,
+      elapsedMs: Date.now() - started,
+    };
+    // Debug: verify's answer is on stdout, and a clean run keeps stderr empty.
+    if (flags.metricsFile) await obs.summaryFile(summary);
+    obs.log.debug(summary, `verify: ${result.equal ? 'no drift' : `${result.drift.length} differences`}`);
     return result.equal ? EXIT.ok : EXIT.failure;
   } finally {
+    await obs.close();
     // Sequentially: two PGlite targets in one process share nothing, but closing one at a time keeps errors readable.
     for (const t of targets) await t.close().catch(() => {});
   }

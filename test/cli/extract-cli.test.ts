@@ -140,7 +140,7 @@ describe('auditreplay extract interrupted', () => {
     process.kill(pid, 'SIGINT');
     const r = await running;
     expect(r.code).toBe(130);
-    expect(r.stderr).toMatch(/interrupted; outputs discarded/);
+    expect(r.stderr).toMatch(/interrupted by SIGINT/);
     expect((await readdir(tree.root)).sort()).toEqual(['logs']);
   });
 });

@@ -81,9 +81,11 @@ describe('replay onto PGlite with the bundled samples', () => {
     for (const r of rows.filter((x) => !x.ok)) expect([r.sqlState, r.error]).toEqual([expect.stringMatching(/^[0-9A-Z]{5}$/), expect.any(String)]);
     const summary = JSON.parse(await readFile(`${out}.summary.json`, 'utf8')) as Record<string, unknown>;
     expect(summary).toMatchObject({ complete: true, executed: expectedIds.length * 2, warmupExecuted: expectedIds.length, results: rows.length, concurrency: 1 });
-    expect(res.summary).toEqual(summary);
+    // The last stderr line is the summary as a log line: the file's fields plus level, time, stage and msg.
+    expect(res.summary).toMatchObject(summary);
+    expect(res.summary).toMatchObject({ level: 'info', stage: 'replay', runId: 'r1', msg: expect.stringMatching(/^replay: /) });
     expect((summary.skipped as Record<string, number>).ddl).toBeGreaterThan(0);
-    expect(res.stderr).toMatch(/^\{"type":"progress"/m);
+    expect(res.stderr).toMatch(/^\{"level":"info",.*"stage":"replay","type":"progress",.*"msg":"progress"\}$/m);
   }, 120_000);
 
   it("compares the replay with the primary's own timings end to end and writes the three reports", async () => {

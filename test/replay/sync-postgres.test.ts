@@ -231,7 +231,9 @@ describe('sync onto a real PostgreSQL 15 secondary', () => {
     expect(stop.stderr).toContain('SQLSTATE:  42710');
     expect(stop.stderr).toMatch(/from: +\S+ line \d+/);
     expect(stop.summary?.halted).toBe(true);
-    const failedId = /id: +(\S+)/.exec(stop.stderr)![1]!;
+    // The halt is one JSON log line: its report (the message) and the statement's fields.
+    const failedId = (stop.summary?.haltedAt as { id: string }).id;
+    expect(stop.stderr).toContain(`id:        ${failedId}`);
     const index = expectedIds.indexOf(failedId);
     expect(index).toBeGreaterThan(0);
     const [checkpoint] = await query<{ id: string }>(secondary.url('postgres'), 'SELECT id FROM auditreplay.checkpoint');

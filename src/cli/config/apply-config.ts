@@ -23,8 +23,8 @@ export function applyConfig(program: Command, argv: readonly string[], env: Node
   const commands = configurableCommands(program);
   const name = argv.find((a) => !a.startsWith('-'));
   const command = commands.find((c) => c.name() === name);
-  checkEnvNames(commands, env);
   if (!command) return null;
+  checkEnvNames(commands, env);
   const path = configPath(argv, env);
   const file = path ? loadConfigFile(path, program) : null;
   for (const k of configKeys(command)) {

@@ -27,7 +27,7 @@ const NOT_KEYS = new Set(['config']);
 export const ENV_PREFIX = 'AUDITREPLAY_';
 
 /** Env vars that are read but are not flags: the config file, and the shard count of an Indexed Job. */
-export const ENV_NOT_KEYS = new Set([`${ENV_PREFIX}CONFIG`, `${ENV_PREFIX}SHARDS`]);
+export const ENV_NOT_KEYS = new Set([`${ENV_PREFIX}CONFIG`, `${ENV_PREFIX}SHARDS`, `${ENV_PREFIX}FAILPOINT`]);
 
 /** The config keys of a command: every long flag but `--config` and `--help`. */
 export function configKeys(command: Command): ConfigKey[] {

@@ -2,6 +2,7 @@ import * as hdr from 'hdr-histogram-js';
 import type { AuditEvent, EventKind } from '../../core/audit-event.js';
 import { AuditReplayError } from '../../core/errors.js';
 import type { ReplayResult } from '../../core/replay-result.js';
+import { inShard, type Shard } from '../../core/shard.js';
 import { epochNow } from '../../core/time.js';
 import type { TargetSession } from '../target.js';
 import { ConnectionPool, type ConnectionKey, type PooledConnection } from './connection-pool.js';
@@ -42,6 +43,8 @@ export interface ReplayRunnerOptions {
   log?: (line: string) => void;
   /** Statements read ahead of their execution at most (default 10,000): the memory bound when the target falls behind. */
   maxQueued?: number;
+  /** Replay only the sessions of this shard (by a stable hash of the session key); default: all. */
+  shard?: Shard;
   /** How long before its first statement is due a session connects (default 100 ms). */
   connectLeadMs?: number;
   /** The first statement is due this long after the first event is read (default 250 ms), so connections can open. */
@@ -49,8 +52,10 @@ export interface ReplayRunnerOptions {
 }
 
 export interface ReplayStats {
-  /** Events read from the window. */
+  /** Events read from the window (of this shard's sessions). */
   read: number;
+  /** Events of sessions that belong to other shards (`--shard`): dropped unread, no connection opened for them. */
+  otherShard: number;
   /** Statements sent (or attempted: a failed connection counts), warm-up included. */
   executed: number;
   /** Of those, queries (kind `query`). */
@@ -91,6 +96,11 @@ export class LatencyHistogram {
   }
 }
 
+/** The key a statement's replay session goes by: its original session, else `#<id>` (a session of its own). */
+export function replaySessionKey(event: Pick<AuditEvent, 'session' | 'id'>): string {
+  return event.session ?? `#${event.id}`;
+}
+
 /**
  * Replays one pass over a window: reads events in log order, hands each to its
  * session's queue, and lets the sessions run concurrently on a bounded pool, each
@@ -102,6 +112,7 @@ export class LatencyHistogram {
 export class ReplayRunner implements SessionHost {
   readonly stats: ReplayStats = {
     read: 0,
+    otherShard: 0,
     executed: 0,
     queries: 0,
     ok: 0,
@@ -116,6 +127,8 @@ export class ReplayRunner implements SessionHost {
     lastTs: null,
   };
   readonly lag = new LatencyHistogram();
+  /** How late the last statement started against its schedule, ms (the metrics' current lag); null before the first. */
+  lastLagMs: number | null = null;
   readonly pool: ConnectionPool;
   readonly connectLeadMs: number;
   private readonly sessions = new Map<string, ReplaySession>();
@@ -183,8 +196,16 @@ export class ReplayRunner implements SessionHost {
   }
 
   private dispatch(event: AuditEvent): void {
-    this.stats.read++;
+    const sessionId = replaySessionKey(event);
     const decision = decide(event, this.options.policy);
+    // The session is the unit of sharding, so no session's statements are split between two pods.
+    if (this.options.shard && !inShard(sessionId, this.options.shard)) {
+      this.stats.otherShard++;
+      // Paced from the window's first statement, not the shard's: pods started together keep the original gaps across shards.
+      if (decision.action === 'execute') this.clock ??= { start: epochNow() + (this.options.startDelayMs ?? 250), baseTs: event.ts };
+      return;
+    }
+    this.stats.read++;
     if (decision.action === 'skip') {
       this.stats.skipped[decision.kind] = (this.stats.skipped[decision.kind] ?? 0) + 1;
       return;
@@ -201,7 +222,6 @@ export class ReplayRunner implements SessionHost {
     const speed = this.options.speed;
     const scheduledAt = speed === 'max' ? now : this.clock.start + (event.ts - this.clock.baseTs) / speed;
     // A statement without a session is a session of its own, ended at once.
-    const sessionId = event.session ?? `#${event.id}`;
     let session = this.sessions.get(sessionId);
     if (!session) {
       const { key, setup } = this.options.identify(event);
@@ -308,7 +328,8 @@ export class ReplayRunner implements SessionHost {
       const code = r.sqlState ?? 'none';
       s.errorsBySqlState[code] = (s.errorsBySqlState[code] ?? 0) + 1;
     }
-    this.lag.recordMs(startedAt - item.scheduledAt);
+    this.lastLagMs = startedAt - item.scheduledAt;
+    this.lag.recordMs(this.lastLagMs);
     await this.options.record({
       runId: this.options.runId,
       originalId: event.id,

@@ -38,9 +38,17 @@ export interface SyncRunOptions {
   rejects: RejectLog;
   /** How often a dropped connection is retried (default: the shared policy, 6 tries). */
   retry?: RetryPolicy;
+  /**
+   * Stops the run gracefully (SIGTERM, SIGINT): the statement or batch in flight finishes
+   * and commits with its ledger rows and checkpoint, nothing new starts, and `run` throws
+   * the signal's reason. Past `drainTimeoutMs` the statement in flight is cancelled and
+   * its transaction rolled back.
+   */
   signal?: AbortSignal;
-  /** Warnings and notices, one line each (stderr in the CLI). */
-  log: (line: string) => void;
+  /** How long the statement in flight may run after the signal before it is cancelled (default 20 s). */
+  drainTimeoutMs?: number;
+  /** Warnings and notices, one line each (stderr in the CLI), with fields for machines. */
+  log: (line: string, fields?: Record<string, unknown>) => void;
   /** Dry-run plan lines (stdout in the CLI). */
   print: (line: string) => void;
 }
@@ -64,6 +72,10 @@ export interface SyncStats {
   isolations: number;
   retries: number;
   checkpoint: Checkpoint | null;
+  /** Statements that failed on the secondary, by SQLSTATE (`none` when the error had none). */
+  errorsBySqlState: Record<string, number>;
+  /** Where an `--on-error stop` run halted: the statement that failed. */
+  haltedAt: { id: string; object: string; line: number; sqlState: string | null; error: string } | null;
 }
 
 /** The advisory lock key of `auditreplay sync` (a fixed 64-bit number: hashtext would differ across versions). */
@@ -92,6 +104,8 @@ export class SyncRunner {
     isolations: 0,
     retries: 0,
     checkpoint: null,
+    errorsBySqlState: {},
+    haltedAt: null,
   };
   private readonly sessions = new Map<string, TargetSession>();
   private lockSession: TargetSession | null = null;
@@ -104,11 +118,24 @@ export class SyncRunner {
   private readonly warned = new Set<string>();
   /** Dry-run: databases without a ledger yet (nothing applied there), found once per session. */
   private readonly noLedger = new Set<string>();
+  /** The session whose statement or batch is in flight: what the drain timeout cancels. */
+  private applying: TargetSession | null = null;
+  private drainTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly o: SyncRunOptions) {
     this.batchSize = o.batchSize ?? 100;
     this.onError = o.onError ?? 'stop';
+    o.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
+
+  private readonly onAbort = (): void => {
+    const ms = this.o.drainTimeoutMs ?? 20_000;
+    if (this.applying) {
+      this.o.log(`sync: stopping: the statement in flight may finish for ${(ms / 1000).toFixed(1)} s, then it is cancelled and rolled back`, { drainTimeoutMs: ms });
+    }
+    this.drainTimer = setTimeout(() => this.applying?.cancel(), ms);
+    this.drainTimer.unref();
+  };
 
   /**
    * Takes the target's sync lock (not in a dry-run), creates the ledger, reads the
@@ -147,6 +174,8 @@ export class SyncRunner {
 
   /** Releases the lock and every session. */
   async close(): Promise<void> {
+    this.o.signal?.removeEventListener('abort', this.onAbort);
+    if (this.drainTimer) clearTimeout(this.drainTimer);
     await Promise.allSettled([...this.sessions.values(), ...(this.lockSession ? [this.lockSession] : [])].map((s) => s.close()));
     this.sessions.clear();
     this.lockSession = null;
@@ -184,21 +213,26 @@ export class SyncRunner {
   private async flush(): Promise<void> {
     const items = this.pending;
     if (items.length === 0) return;
+    // Stopped: statements not yet sent stay for the next run (the checkpoint is before them).
+    this.o.signal?.throwIfAborted();
     this.pending = [];
     await this.withReconnect(async () => {
       const session = await this.sessionOrFail(items);
       if (!session) return;
       const todo = await this.notInLedger(session, items);
       if (this.o.dryRun || todo.length === 0) return;
+      this.o.signal?.throwIfAborted();
       try {
         failpoint('sync.before-commit');
-        await session.exec(this.script(todo));
+        await this.apply(session, this.script(todo));
         this.stats.transactions++;
         this.stats.applied += todo.length;
         failpoint('sync.after-commit');
       } catch (err) {
         statementFailure(err);
         await session.exec('ROLLBACK');
+        // Cancelled by the drain timeout (or failing while stopping): the batch is rolled back whole, for the next run.
+        this.o.signal?.throwIfAborted();
         this.stats.isolations++;
         await this.isolate(session, todo);
         return;
@@ -207,24 +241,37 @@ export class SyncRunner {
     });
   }
 
+  /** Runs a script that applies statements, as what the drain timeout cancels. */
+  private async apply(session: TargetSession, script: string): Promise<void> {
+    this.applying = session;
+    try {
+      await session.exec(script);
+    } finally {
+      this.applying = null;
+    }
+  }
+
   /** Re-applies a failed batch one statement per transaction, to find and handle the one that fails. */
   private async isolate(session: TargetSession, items: PlanItem[]): Promise<void> {
     let last: PlanItem | null = null;
     for (const item of items) {
+      if (this.o.signal?.aborted) break;
       try {
-        await session.exec(this.script([item]));
+        await this.apply(session, this.script([item]));
         this.stats.transactions++;
         this.stats.applied++;
         last = item;
       } catch (err) {
         const failure = statementFailure(err);
         await session.exec('ROLLBACK');
+        if (this.o.signal?.aborted) break;
         if (last) await this.checkpoint(last);
         await this.failed(session, item, failure);
         last = item;
       }
     }
     if (last) await this.checkpoint(last);
+    this.o.signal?.throwIfAborted();
   }
 
   /**
@@ -241,6 +288,7 @@ export class SyncRunner {
       this.printItem(found ? 'check' : 'apply', item, found ? 'interrupted earlier: the catalog decides' : 'runs alone, outside a transaction');
       return;
     }
+    this.o.signal?.throwIfAborted();
     const { source, runId } = this.o;
     if (found) {
       const check = catalogCheck(item.sql);
@@ -263,10 +311,12 @@ export class SyncRunner {
     const started = performance.now();
     try {
       await session.exec(this.asUser(item));
-      await session.exec(item.sql);
+      await this.apply(session, item.sql);
     } catch (err) {
       const failure = statementFailure(err);
       await session.exec(this.asSelf());
+      // Cancelled while stopping: the pending row stays, so the next run asks the catalog and cleans up first.
+      this.o.signal?.throwIfAborted();
       await session.exec(forgetSql(source, item.event.id));
       await this.failed(session, item, failure);
       await this.checkpoint(item);
@@ -394,8 +444,11 @@ export class SyncRunner {
   /** A statement failed on the secondary: halt (stop) or record it and go on (skip). */
   private async failed(session: TargetSession | null, item: PlanItem, err: AuditReplayError): Promise<void> {
     const e = item.event;
+    const code = err.sqlState ?? 'none';
+    this.stats.errorsBySqlState[code] = (this.stats.errorsBySqlState[code] ?? 0) + 1;
     if (this.onError === 'stop') {
       const at = this.stats.checkpoint;
+      this.stats.haltedAt = { id: e.id, object: e.source.object, line: e.source.line, sqlState: err.sqlState ?? null, error: err.message };
       throw new AuditReplayError(
         'sync-halted',
         [
@@ -416,7 +469,12 @@ export class SyncRunner {
     this.stats.failed++;
     this.reject(item, 'target-error', `failed on the secondary (SQLSTATE ${err.sqlState ?? 'none'}): ${err.message}`);
     if (session) await session.exec(recordSql(this.o.source, this.o.runId, this.entry(item, 'skipped', err), null));
-    this.o.log(`sync: skipped ${e.id} (${e.source.object}:${e.source.line}): SQLSTATE ${err.sqlState ?? 'none'}: ${err.message}`);
+    this.o.log(`sync: skipped ${e.id} (${e.source.object}:${e.source.line}): SQLSTATE ${err.sqlState ?? 'none'}: ${err.message}`, {
+      id: e.id,
+      object: e.source.object,
+      line: e.source.line,
+      sqlState: err.sqlState ?? null,
+    });
   }
 
   private reject(item: PlanItem, reason: 'target-error' | 'refused' | 'incomplete-statement', message: string): void {
