@@ -20,7 +20,7 @@ export interface ObservabilityFlags {
  */
 export function addObservabilityFlags(command: Command, options: { metricsPort?: boolean } = {}): Command {
   command
-    .option('--log-format <format>', 'stderr lines: json (one JSON object per line), text (for people), auto (text on a terminal, else json)', 'json')
+    .option('--log-format <format>', 'stderr lines: json (one JSON object per line), text (for people), auto (text on a terminal, else json: pipes, files, Kubernetes)', 'auto')
     .option('--log-level <level>', 'least severe log lines shown: fatal, error, warn, info, debug, trace, silent', 'info')
     .option('--metrics-file <path>', 'also write the final summary JSON to this file or object URL (for a sidecar or CI)');
   if (options.metricsPort) {
@@ -47,7 +47,7 @@ export class Observability {
 
   /** @param run.storage where `--metrics-file` may go besides local paths (the command's endpoints; default none) */
   static async start(flags: ObservabilityFlags, run: { command: LogStage; runId: string; storage?: StorageOptions }): Promise<Observability> {
-    const format = parseLogFormat(flags.logFormat ?? 'json');
+    const format = parseLogFormat(flags.logFormat ?? 'auto');
     const level = parseLogLevel(flags.logLevel ?? 'info');
     const port = flags.metricsPort === undefined ? null : parsePort(flags.metricsPort);
     configureLogging({ format, level, runId: run.runId, command: run.command });
