@@ -7,7 +7,7 @@ import { registerExtract } from './extract-command.js';
 import { registerReplay } from './replay-command.js';
 import { registerSync } from './sync-command.js';
 import { registerVerify } from './verify-command.js';
-import { applyConfig } from './config/apply-config.js';
+import { applyConfig, parseWithoutRunning } from './config/apply-config.js';
 import { registerConfig } from './config/config-command.js';
 import { configurableCommands } from './config/config-keys.js';
 
@@ -88,17 +88,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
  * error saying what is wrong; otherwise returns the command and its effective values.
  */
 export async function checkInvocation(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ command: string; values: Record<string, unknown> }> {
-  let errors = '';
-  const program = buildProgram(async () => {}, env);
-  for (const c of [program, ...program.commands]) c.configureOutput({ writeErr: (s) => void (errors += s), writeOut: () => {} });
-  const applied = applyConfig(program, argv, env);
+  const applied = await parseWithoutRunning(buildProgram(async () => {}, env), argv, env);
   if (!applied) throw new AuditReplayError('usage', `no command in '${argv.join(' ')}'`);
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) throw new AuditReplayError('usage', errors.trim().split('\n')[0] || err.message, { cause: err });
-    throw err;
-  }
   return { command: applied.command.name(), values: applied.command.opts() };
 }
 

@@ -155,6 +155,20 @@ async function until(run: Running, test: () => Promise<boolean>, what: string, t
   }
 }
 
+/** Sends SIGTERM as Kubernetes does, and waits: the run must exit 143. Gives its result and how long it took to stop. */
+async function terminate(run: Running): Promise<{ res: Awaited<Running['done']>; stopMs: number }> {
+  const signalledAt = Date.now();
+  process.kill(run.pid, 'SIGTERM');
+  const res = await run.done;
+  expect(res.code, res.stderr.slice(-3000)).toBe(143);
+  return { res, stopMs: res.endedAt - signalledAt };
+}
+
+/** The tables of the drain-timeout test on the server, by name. */
+async function drainTables(): Promise<string[]> {
+  return (await query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE tablename LIKE 'drain\\_%' ORDER BY 1")).map((r) => r.t);
+}
+
 /** Every stderr line is one JSON object with the run's id and a stage, and no line holds the target's password. */
 function expectJsonLogs(stderr: string, runId: unknown): Record<string, unknown>[] {
   expect(stderr).not.toContain(PASSWORD);
@@ -209,11 +223,7 @@ describe('SIGTERM during sync', () => {
       const rows = await query<{ n: string }>("SELECT count(*) AS n FROM auditreplay.applied WHERE to_regclass('auditreplay.applied') IS NOT NULL").catch(() => []);
       return Number(rows[0]?.n ?? 0) >= 40;
     }, 'the first 40 statements in the ledger');
-    const signalledAt = Date.now();
-    process.kill(run.pid, 'SIGTERM');
-    const res = await run.done;
-    const stopMs = res.endedAt - signalledAt;
-    expect(res.code, res.stderr.slice(-3000)).toBe(143);
+    const { res, stopMs } = await terminate(run);
     expect(stopMs, 'exit after SIGTERM, ms').toBeLessThan(5_000);
 
     const entries = expectJsonLogs(res.stderr, expect.any(String));
@@ -276,25 +286,21 @@ describe('SIGTERM during sync', () => {
       async () => (await query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep(5)%' AND pid <> pg_backend_pid()"))[0]!.n !== '0',
       'the slow statement running',
     );
-    const signalledAt = Date.now();
-    process.kill(run.pid, 'SIGTERM');
-    const res = await run.done;
-    const stopMs = res.endedAt - signalledAt;
-    expect(res.code, res.stderr.slice(-3000)).toBe(143);
+    const { res, stopMs } = await terminate(run);
     // The statement would have run for 5 s: it was cancelled.
     expect(stopMs).toBeLessThan(3_500);
     const summary = expectJsonLogs(res.stderr, expect.any(String)).at(-1)!;
     expect(summary).toMatchObject({ interrupted: true, applied: 2, checkpoint: { id: log.ids[1] } });
     const ledger = (await query<{ id: string }>("SELECT id FROM auditreplay.applied WHERE source = 'drain' ORDER BY id")).map((r) => r.id);
     expect(ledger).toEqual([log.ids[0], log.ids[1]]);
-    const tables = (await query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE tablename LIKE 'drain\\_%' ORDER BY 1")).map((r) => r.t);
+    const tables = await drainTables();
     expect(tables, 'the batch in flight (drain_c, drain_slow) rolled back whole').toEqual(['drain_a', 'drain_b']);
 
     const rerun = startCli(args);
     const again = await rerun.done;
     expect(again.code, again.stderr.slice(-3000)).toBe(0);
     expect(expectJsonLogs(again.stderr, expect.any(String)).at(-1)).toMatchObject({ applied: 3, alreadyApplied: 2 });
-    const after = (await query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE tablename LIKE 'drain\\_%' ORDER BY 1")).map((r) => r.t);
+    const after = await drainTables();
     expect(after).toEqual(['drain_a', 'drain_b', 'drain_c', 'drain_d', 'drain_slow']);
     console.log(`sync: the statement in flight cancelled after --drain-timeout 300ms; exited 143 after ${stopMs} ms`);
   }, 120_000);
@@ -314,11 +320,7 @@ describe('SIGTERM during replay', () => {
     const target = `postgres://postgres:${PASSWORD}@127.0.0.1:${server.port}/postgres`;
     const run = startCli(['replay', '--source', source, ...WINDOW, '--target', target, '--speed', '1', '--out', out, '--run-id', 'sigterm-replay', '--progress', 'json', '--progress-interval', '200ms']);
     await run.waitForLine((e) => e.msg === 'progress' && Number(e.executed) >= 10);
-    const signalledAt = Date.now();
-    process.kill(run.pid, 'SIGTERM');
-    const res = await run.done;
-    const stopMs = res.endedAt - signalledAt;
-    expect(res.code, res.stderr.slice(-3000)).toBe(143);
+    const { res, stopMs } = await terminate(run);
     expect(stopMs).toBeLessThan(5_000);
 
     const entries = expectJsonLogs(res.stderr, 'sigterm-replay');

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { AuditReplayError } from '../../core/errors.js';
 import { replaceable } from '../flag-values.js';
 import { closest, loadConfigFile, type ConfigFile, type ConfigValue } from './config-file.js';
@@ -36,6 +36,25 @@ export function applyConfig(program: Command, argv: readonly string[], env: Node
     }
   }
   return { command, file };
+}
+
+/**
+ * Parses `argv` with a program whose actions do nothing, the config file and `env`
+ * applied, commander's own messages kept off the terminal: a bad command line becomes a
+ * `usage` error saying what is wrong (its first line). Null when argv names no command.
+ */
+export async function parseWithoutRunning(program: Command, argv: string[], env: NodeJS.ProcessEnv): Promise<AppliedConfig | null> {
+  let errors = '';
+  for (const c of [program, ...program.commands]) c.configureOutput({ writeErr: (s) => void (errors += s), writeOut: () => {} });
+  const applied = applyConfig(program, argv, env);
+  if (!applied) return null;
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) throw new AuditReplayError('usage', errors.trim().split('\n')[0] || err.message, { cause: err });
+    throw err;
+  }
+  return applied;
 }
 
 /** `--config FILE` or `--config=FILE` anywhere in argv, else `AUDITREPLAY_CONFIG`. */

@@ -1,9 +1,8 @@
-import type { Command} from 'commander';
-import { CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import { AuditReplayError, EXIT } from '../../core/errors.js';
 import type { Runner } from '../main.js';
-import { applyConfig } from './apply-config.js';
+import { parseWithoutRunning } from './apply-config.js';
 import { configSchema } from './config-file.js';
 import { configurableCommands } from './config-keys.js';
 import { effectiveValues, formatEffectiveConfig, type EffectiveValue } from './print-config.js';
@@ -70,21 +69,15 @@ export async function printConfig(fresh: () => Command, name: string | undefined
 /** Parses a command line into its effective values, with required flags allowed to be missing. */
 async function resolveEffective(program: Command, argv: string[], env: NodeJS.ProcessEnv): Promise<{ values: EffectiveValue[]; file: string | null }> {
   // Required flags are only reported here: the point is to see what is missing.
-  let errors = '';
   const required = new Set<string>();
   for (const command of program.commands) {
-    command.configureOutput({ writeErr: (s) => void (errors += s), writeOut: () => {} });
     for (const option of command.options) {
       if (option.mandatory) required.add(option.attributeName());
       option.makeOptionMandatory(false);
     }
   }
-  const applied = applyConfig(program, argv, env)!;
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) throw new AuditReplayError('usage', `config print: ${errors.trim().split('\n')[0] || err.message}`, { cause: err });
-    throw err;
-  }
-  return { values: effectiveValues(applied.command, required), file: applied.file?.path ?? null };
+  const applied = await parseWithoutRunning(program, argv, env).catch((err: unknown) => {
+    throw err instanceof AuditReplayError ? new AuditReplayError('usage', `config print: ${err.message}`, { cause: err }) : err;
+  });
+  return { values: effectiveValues(applied!.command, required), file: applied!.file?.path ?? null };
 }

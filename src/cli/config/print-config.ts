@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Document, isScalar, type Pair, type Scalar } from 'yaml';
-import { redactAzureSecrets } from '../../ingest/sources/azure/azure-url.js';
+import { safeText } from '../../core/logger.js';
 import { redactUrl } from '../../replay/targets/postgres/postgres-url.js';
 import { configKeys } from './config-keys.js';
 
@@ -39,8 +39,8 @@ export function redactValue(key: string, value: unknown): unknown {
   if (Array.isArray(value)) return value.map((v) => redactValue(key, v));
   if (typeof value !== 'string') return value;
   if (SECRET_KEY.test(key)) return '[redacted]';
-  const withoutPassword = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? redactUrl(value) : value.replace(/\b(password\s*=\s*)\S+/gi, '$1[redacted]');
-  return redactAzureSecrets(withoutPassword);
+  // A URL loses its password outright (redactUrl); the logs' scrubbing does the rest (password=, SAS, account keys).
+  return safeText(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? redactUrl(value) : value);
 }
 
 /**
